@@ -1,0 +1,35 @@
+# ecs-rebalancer. `make test` is what CI runs (through .ci/run).
+SHELL := /bin/bash
+export GOTOOLCHAIN := local
+
+GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go')
+BOOTSTRAP := build/rebalancer/bootstrap
+
+.PHONY: test fmt-check vet unit build bench cover clean
+
+test: fmt-check vet unit
+
+# gofmt over the files git knows (tracked or new and not ignored): `gofmt -l .`
+# would descend into tool directories such as .tools/node_modules.
+fmt-check:
+	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	go vet ./...
+
+unit:
+	go test ./...
+
+# The Lambda binary for provided.al2023 on arm64 (SPEC §10).
+build:
+	mkdir -p $(dir $(BOOTSTRAP))
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BOOTSTRAP) ./lambda/cmd/rebalancer
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./lambda/...
+
+cover:
+	go test -cover ./lambda/sim/...
+
+clean:
+	rm -rf build

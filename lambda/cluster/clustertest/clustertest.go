@@ -1,0 +1,273 @@
+// Package clustertest builds cluster models for tests: real-shaped ARNs, sensible ECS
+// defaults, and option funcs for whatever a test needs to differ.
+package clustertest
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+)
+
+// Defaults of every builder.
+const (
+	Region  = "us-east-1"
+	Account = "111122223333"
+)
+
+// Epoch is when builder clusters' instances registered, unless told otherwise.
+var Epoch = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+
+// Builder accumulates a cluster. Its counters are its own, so builders in parallel tests
+// never share state.
+type Builder struct {
+	c     *cluster.Cluster
+	nInst int
+	nTask int
+	nDep  int
+	err   error
+}
+
+// New starts a cluster with the given name.
+func New(name string) *Builder {
+	return &Builder{c: cluster.New(name, Region, Account)}
+}
+
+// InstanceOpt adjusts an instance before it is added.
+type InstanceOpt func(*cluster.Instance)
+
+// Resources sets registered (and initially remaining) cpu and memory.
+func Resources(cpu, memory int64) InstanceOpt {
+	return func(i *cluster.Instance) {
+		i.Registered = cluster.Resources{CPU: cpu, Memory: memory}
+		i.Remaining = i.Registered
+	}
+}
+
+// Status sets the instance status.
+func Status(s string) InstanceOpt { return func(i *cluster.Instance) { i.Status = s } }
+
+// Disconnected marks the agent disconnected.
+func Disconnected() InstanceOpt { return func(i *cluster.Instance) { i.AgentConnected = false } }
+
+// RegisteredAt sets the registration time.
+func RegisteredAt(t time.Time) InstanceOpt { return func(i *cluster.Instance) { i.RegisteredAt = t } }
+
+// Attr sets a custom attribute.
+func Attr(name, value string) InstanceOpt {
+	return func(i *cluster.Instance) { i.SetAttribute(name, value) }
+}
+
+// CapacityProvider sets the instance's capacity provider.
+func CapacityProvider(name string) InstanceOpt {
+	return func(i *cluster.Instance) { i.CapacityProviderName = name }
+}
+
+// Instance adds an ACTIVE, connected instance in zone with 2048 CPU and 4096 MiB.
+func (b *Builder) Instance(zone string, opts ...InstanceOpt) *cluster.Instance {
+	b.nInst++
+	id := fmt.Sprintf("%032x", 0xc1000+b.nInst)
+	i := &cluster.Instance{
+		ARN:            fmt.Sprintf("arn:aws:ecs:%s:%s:container-instance/%s/%s", Region, Account, b.c.Name, id),
+		EC2InstanceID:  fmt.Sprintf("i-%017x", 0xe000+b.nInst),
+		Status:         cluster.StatusActive,
+		AgentConnected: true,
+		RegisteredAt:   Epoch.Add(-24 * time.Hour).Add(time.Duration(b.nInst) * time.Minute),
+		Registered:     cluster.Resources{CPU: 2048, Memory: 4096},
+		Remaining:      cluster.Resources{CPU: 2048, Memory: 4096},
+		Version:        1,
+	}
+	i.SetAttribute(cluster.ZoneAttribute, zone)
+	i.SetAttribute("ecs.instance-type", "m7g.large")
+	for _, o := range opts {
+		o(i)
+	}
+	b.keep(b.c.AddInstance(i))
+	return i
+}
+
+// ServiceOpt adjusts a service before it is added.
+type ServiceOpt func(*cluster.Service)
+
+// Desired sets the desired count.
+func Desired(n int32) ServiceOpt { return func(s *cluster.Service) { s.DesiredCount = n } }
+
+// Deploy sets minimumHealthyPercent and maximumPercent.
+func Deploy(minHealthy, maxPercent int32) ServiceOpt {
+	return func(s *cluster.Service) { s.MinimumHealthyPercent, s.MaximumPercent = minHealthy, maxPercent }
+}
+
+// Placement sets the placement strategy rules, e.g. Placement("spread", "instanceId").
+func Placement(typeField ...string) ServiceOpt {
+	return func(s *cluster.Service) {
+		s.PlacementStrategy = nil
+		for k := 0; k+1 < len(typeField); k += 2 {
+			s.PlacementStrategy = append(s.PlacementStrategy, cluster.PlacementStrategy{Type: typeField[k], Field: typeField[k+1]})
+		}
+	}
+}
+
+// Constraint adds a placement constraint.
+func Constraint(typ, expr string) ServiceOpt {
+	return func(s *cluster.Service) {
+		s.PlacementConstraints = append(s.PlacementConstraints, cluster.PlacementConstraint{Type: typ, Expression: expr})
+	}
+}
+
+// Daemon makes it a DAEMON service (ECS defaults min 0 %, max 100 %).
+func Daemon() ServiceOpt {
+	return func(s *cluster.Service) {
+		s.SchedulingStrategy = cluster.SchedulingDaemon
+		s.MinimumHealthyPercent, s.MaximumPercent = 0, 100
+		s.PlacementStrategy = nil
+	}
+}
+
+// Fargate makes it a FARGATE service.
+func Fargate() ServiceOpt { return func(s *cluster.Service) { s.LaunchType = cluster.LaunchFargate } }
+
+// CapacityProviders replaces the launch type with a capacity provider strategy.
+func CapacityProviders(names ...string) ServiceOpt {
+	return func(s *cluster.Service) {
+		s.LaunchType = ""
+		for _, n := range names {
+			s.CapacityProviderStrategy = append(s.CapacityProviderStrategy, cluster.CapacityProviderItem{Provider: n, Weight: 1})
+		}
+	}
+}
+
+// Controller sets the deployment controller.
+func Controller(c string) ServiceOpt { return func(s *cluster.Service) { s.DeploymentController = c } }
+
+// TaskSize sets what each task of the service reserves.
+func TaskSize(cpu, memory int64) ServiceOpt {
+	return func(s *cluster.Service) { s.TaskSize = cluster.Resources{CPU: cpu, Memory: memory} }
+}
+
+// Tag adds a tag.
+func Tag(key, value string) ServiceOpt {
+	return func(s *cluster.Service) { s.Tags = append(s.Tags, cluster.Tag{Key: key, Value: value}) }
+}
+
+// Service adds a REPLICA EC2 service with a COMPLETED primary deployment, 100/200 %
+// deployment configuration, 256 CPU / 512 MiB tasks and the default placement. It adds
+// no tasks: use Tasks.
+func (b *Builder) Service(name string, opts ...ServiceOpt) *cluster.Service {
+	s := &cluster.Service{
+		ARN:                   fmt.Sprintf("arn:aws:ecs:%s:%s:service/%s/%s", Region, Account, b.c.Name, name),
+		Name:                  name,
+		ClusterARN:            b.c.ARN,
+		Status:                cluster.ServiceActive,
+		SchedulingStrategy:    cluster.SchedulingReplica,
+		LaunchType:            cluster.LaunchEC2,
+		DeploymentController:  cluster.ControllerECS,
+		MinimumHealthyPercent: 100,
+		MaximumPercent:        200,
+		TaskDefinition:        fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:1", Region, Account, name),
+		TaskSize:              cluster.Resources{CPU: 256, Memory: 512},
+		CreatedAt:             Epoch.Add(-48 * time.Hour),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.Deployments = []*cluster.Deployment{b.deployment(s, cluster.DeploymentPrimary, cluster.RolloutCompleted)}
+	b.keep(b.c.AddService(s))
+	return s
+}
+
+// InProgress gives the service a new PRIMARY deployment in progress; its existing tasks
+// belong to the previous (now ACTIVE) one. Call it after adding the service's tasks.
+func (b *Builder) InProgress(s *cluster.Service) *cluster.Deployment {
+	for _, d := range s.Deployments {
+		d.Status = cluster.DeploymentActive
+	}
+	d := b.deployment(s, cluster.DeploymentPrimary, cluster.RolloutInProgress)
+	s.Deployments = append([]*cluster.Deployment{d}, s.Deployments...)
+	return d
+}
+
+func (b *Builder) deployment(s *cluster.Service, status, rollout string) *cluster.Deployment {
+	b.nDep++
+	return &cluster.Deployment{
+		ID:             fmt.Sprintf("ecs-svc/%019d", 1000+b.nDep),
+		Status:         status,
+		TaskDefinition: s.TaskDefinition,
+		DesiredCount:   s.DesiredCount,
+		RolloutState:   rollout,
+		LaunchType:     s.LaunchType,
+		CreatedAt:      Epoch.Add(-48 * time.Hour),
+		UpdatedAt:      Epoch.Add(-48 * time.Hour),
+	}
+}
+
+// Tasks adds n RUNNING tasks of the service on the instance (nil for Fargate),
+// reserving their resources. They belong to the service's oldest deployment.
+func (b *Builder) Tasks(s *cluster.Service, on *cluster.Instance, n int) []*cluster.Task {
+	dep := s.Deployments[len(s.Deployments)-1]
+	var out []*cluster.Task
+	for range n {
+		t := b.task(cluster.ServiceGroup(s.Name), s.TaskSize, on)
+		t.StartedBy = dep.ID
+		t.TaskDefinitionARN = s.TaskDefinition
+		if s.OnFargate() {
+			t.LaunchType = cluster.LaunchFargate
+		}
+		b.keep(b.c.StartTask(t))
+		out = append(out, t)
+	}
+	return out
+}
+
+// Standalone adds a RUNNING task outside any service (group family:NAME).
+func (b *Builder) Standalone(family string, on *cluster.Instance, size cluster.Resources) *cluster.Task {
+	t := b.task("family:"+family, size, on)
+	t.TaskDefinitionARN = fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:1", Region, Account, family)
+	b.keep(b.c.StartTask(t))
+	return t
+}
+
+func (b *Builder) task(group string, size cluster.Resources, on *cluster.Instance) *cluster.Task {
+	b.nTask++
+	t := &cluster.Task{
+		ARN:           fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%032x", Region, Account, b.c.Name, 0x7a000+b.nTask),
+		ClusterARN:    b.c.ARN,
+		Group:         group,
+		LastStatus:    cluster.TaskRunning,
+		DesiredStatus: cluster.TaskRunning,
+		Size:          size,
+		LaunchType:    cluster.LaunchEC2,
+		CreatedAt:     Epoch.Add(-time.Hour),
+		StartedAt:     Epoch.Add(-time.Hour),
+		Version:       3,
+	}
+	if on != nil {
+		t.InstanceARN = on.ARN
+		t.AvailabilityZone = on.Zone
+	}
+	return t
+}
+
+func (b *Builder) keep(err error) {
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+}
+
+// Cluster returns the cluster, failing if any step failed or the result does not
+// validate.
+func (b *Builder) Cluster(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}) *cluster.Cluster {
+	t.Helper()
+	if b.err != nil {
+		t.Fatalf("building cluster: %v", b.err)
+	}
+	if err := b.c.Validate(); err != nil {
+		t.Fatalf("built cluster does not validate: %v", err)
+	}
+	return b.c
+}
+
+// Unchecked returns the cluster without validating it, for tests of validation.
+func (b *Builder) Unchecked() *cluster.Cluster { return b.c }

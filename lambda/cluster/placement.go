@@ -1,0 +1,208 @@
+package cluster
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Placement strategy types.
+const (
+	StrategySpread  = "spread"
+	StrategyBinpack = "binpack"
+	StrategyRandom  = "random"
+
+	FieldInstanceID = "instanceId"
+	FieldHost       = "host"
+	FieldZone       = "attribute:" + ZoneAttribute
+)
+
+// DefaultPlacement is what ECS applies to service tasks with no placement strategy:
+// balance across availability zones, then favour the instances with the fewest tasks of
+// the service (ECS Developer Guide, "How Amazon ECS places tasks"; ecs-facts §3).
+var DefaultPlacement = []PlacementStrategy{
+	{Type: StrategySpread, Field: FieldZone},
+	{Type: StrategySpread, Field: FieldInstanceID},
+}
+
+// EffectivePlacement returns the service's placement strategy, or ECS's default.
+func (s *Service) EffectivePlacement() []PlacementStrategy {
+	if len(s.PlacementStrategy) == 0 {
+		return DefaultPlacement
+	}
+	return s.PlacementStrategy
+}
+
+func checkStrategy(ps PlacementStrategy) error {
+	switch ps.Type {
+	case StrategySpread:
+		if ps.Field == FieldInstanceID || ps.Field == FieldHost || strings.HasPrefix(ps.Field, "attribute:") {
+			return nil
+		}
+		return fmt.Errorf("spread placement on unsupported field %q", ps.Field)
+	case StrategyBinpack:
+		if f := strings.ToLower(ps.Field); f == "cpu" || f == "memory" {
+			return nil
+		}
+		return fmt.Errorf("binpack placement on unsupported field %q", ps.Field)
+	case StrategyRandom:
+		return nil
+	}
+	return fmt.Errorf("unknown placement strategy type %q", ps.Type)
+}
+
+// spreadKey is the value an instance is grouped by for spread(field).
+func spreadKey(i *Instance, field string) string {
+	switch field {
+	case FieldInstanceID, FieldHost:
+		return i.ARN
+	case FieldZone:
+		return i.Zone
+	}
+	v, _ := i.Attribute(strings.TrimPrefix(field, "attribute:"))
+	return v
+}
+
+func binpackValue(i *Instance, field string) int64 {
+	if strings.EqualFold(field, "cpu") {
+		return i.Remaining.CPU
+	}
+	return i.Remaining.Memory
+}
+
+// Candidates returns the instances a new task of s that reserves size may be placed on:
+// ACTIVE and agent-connected, with the resources left, in the service's capacity
+// providers when it uses a capacity provider strategy, and satisfying its placement
+// constraints (which are binding, unlike strategies).
+func (c *Cluster) Candidates(s *Service, size Resources) ([]*Instance, error) {
+	cons := make([]constraint, 0, len(s.PlacementConstraints))
+	for _, pc := range s.PlacementConstraints {
+		k, err := parseConstraint(pc)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: %w", s.Name, err)
+		}
+		cons = append(cons, k)
+	}
+	var providers []string
+	for _, it := range s.CapacityProviderStrategy {
+		providers = append(providers, it.Provider)
+	}
+	var out []*Instance
+	for _, i := range c.instances {
+		if !i.Schedulable() || !i.Remaining.Fits(size) {
+			continue
+		}
+		if len(providers) > 0 && !slices.Contains(providers, i.CapacityProviderName) {
+			continue
+		}
+		if satisfies(i, s, cons) {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
+
+func satisfies(i *Instance, s *Service, cons []constraint) bool {
+	for _, k := range cons {
+		if k.distinct {
+			for _, t := range i.tasks {
+				if t.ServiceName() == s.Name {
+					return false
+				}
+			}
+		} else if !k.member(i) {
+			return false
+		}
+	}
+	return true
+}
+
+// Place chooses the instance for one new task of s that reserves size, applying the
+// service's placement strategies in order as ECS does (each narrows the candidates the
+// previous one left): spread counts the service's live tasks per value of its field,
+// binpack prefers the least remaining cpu or memory, random picks with rnd. Ties left
+// at the end go to the earliest-registered instance. It returns nil when no instance
+// can take the task.
+func (c *Cluster) Place(s *Service, size Resources, rnd func(n int) int) (*Instance, error) {
+	cands, err := c.Candidates(s, size)
+	if err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	for _, ps := range s.EffectivePlacement() {
+		if len(cands) == 1 {
+			break
+		}
+		switch ps.Type {
+		case StrategySpread:
+			counts := map[string]int{}
+			for _, t := range s.tasks {
+				if i := c.instIndex[t.InstanceARN]; i != nil {
+					counts[spreadKey(i, ps.Field)]++
+				}
+			}
+			cands = keepMin(cands, func(i *Instance) int64 { return int64(counts[spreadKey(i, ps.Field)]) })
+		case StrategyBinpack:
+			cands = keepMin(cands, func(i *Instance) int64 { return binpackValue(i, ps.Field) })
+		case StrategyRandom:
+			return cands[rnd(len(cands))], nil
+		}
+	}
+	return cands[0], nil
+}
+
+// keepMin keeps the instances with the least score, in order.
+func keepMin(cands []*Instance, score func(*Instance) int64) []*Instance {
+	best := score(cands[0])
+	for _, i := range cands[1:] {
+		best = min(best, score(i))
+	}
+	out := cands[:0:0]
+	for _, i := range cands {
+		if score(i) == best {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// PickToStop chooses which of the service's tasks in from ECS stops first when it
+// removes one: for spread (and default) placement, a task in the zone with the most of
+// the service's tasks, then on the instance with the most of them; for binpack-first
+// services, a task on the instance with the most of that resource left. Ties go to the
+// first task in from. from must not be empty.
+func (c *Cluster) PickToStop(s *Service, from []*Task) *Task {
+	if len(from) == 1 {
+		return from[0]
+	}
+	inst := func(t *Task) *Instance { return c.instIndex[t.InstanceARN] }
+	strategy := s.EffectivePlacement()
+	if strategy[0].Type == StrategyBinpack {
+		field := strategy[0].Field
+		return maxTask(from, func(t *Task) [2]int64 {
+			if i := inst(t); i != nil {
+				return [2]int64{binpackValue(i, field), 0}
+			}
+			return [2]int64{}
+		})
+	}
+	byZone := c.ServiceCountsByZone(s)
+	byInstance := c.ServiceCountsByInstance(s)
+	return maxTask(from, func(t *Task) [2]int64 {
+		zone := t.AvailabilityZone
+		if i := inst(t); i != nil {
+			zone = i.Zone
+		}
+		return [2]int64{int64(byZone[zone]), int64(byInstance[t.InstanceARN])}
+	})
+}
+
+func maxTask(from []*Task, score func(*Task) [2]int64) *Task {
+	best, bestScore := from[0], score(from[0])
+	for _, t := range from[1:] {
+		sc := score(t)
+		if sc[0] > bestScore[0] || (sc[0] == bestScore[0] && sc[1] > bestScore[1]) {
+			best, bestScore = t, sc
+		}
+	}
+	return best
+}
