@@ -3,7 +3,9 @@
 package clustertest
 
 import (
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
@@ -66,10 +68,9 @@ func CapacityProvider(name string) InstanceOpt {
 // Instance adds an ACTIVE, connected instance in zone with 2048 CPU and 4096 MiB.
 func (b *Builder) Instance(zone string, opts ...InstanceOpt) *cluster.Instance {
 	b.nInst++
-	id := fmt.Sprintf("%032x", 0xc1000+b.nInst)
 	i := &cluster.Instance{
-		ARN:            fmt.Sprintf("arn:aws:ecs:%s:%s:container-instance/%s/%s", Region, Account, b.c.Name, id),
-		EC2InstanceID:  fmt.Sprintf("i-%017x", 0xe000+b.nInst),
+		ARN:            fmt.Sprintf("arn:aws:ecs:%s:%s:container-instance/%s/%s", Region, Account, b.c.Name, hexID(b.c.Name, "ci", b.nInst, 32)),
+		EC2InstanceID:  "i-0" + hexID(b.c.Name, "ec2", b.nInst, 16),
 		Status:         cluster.StatusActive,
 		AgentConnected: true,
 		RegisteredAt:   Epoch.Add(-24 * time.Hour).Add(time.Duration(b.nInst) * time.Minute),
@@ -189,7 +190,7 @@ func (b *Builder) InProgress(s *cluster.Service) *cluster.Deployment {
 func (b *Builder) deployment(s *cluster.Service, status, rollout string) *cluster.Deployment {
 	b.nDep++
 	return &cluster.Deployment{
-		ID:             fmt.Sprintf("ecs-svc/%019d", 1000+b.nDep),
+		ID:             "ecs-svc/" + decID(b.c.Name, b.nDep),
 		Status:         status,
 		TaskDefinition: s.TaskDefinition,
 		DesiredCount:   s.DesiredCount,
@@ -229,7 +230,7 @@ func (b *Builder) Standalone(family string, on *cluster.Instance, size cluster.R
 func (b *Builder) task(group string, size cluster.Resources, on *cluster.Instance) *cluster.Task {
 	b.nTask++
 	t := &cluster.Task{
-		ARN:           fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%032x", Region, Account, b.c.Name, 0x7a000+b.nTask),
+		ARN:           fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", Region, Account, b.c.Name, hexID(b.c.Name, "task", b.nTask, 32)),
 		ClusterARN:    b.c.ARN,
 		Group:         group,
 		LastStatus:    cluster.TaskRunning,
@@ -247,6 +248,29 @@ func (b *Builder) task(group string, size cluster.Resources, on *cluster.Instanc
 	return t
 }
 
+// hexID derives a real-looking, stable hex ID of n digits from the cluster name, a kind
+// and a sequence number.
+func hexID(name, kind string, seq, n int) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%s/%d", name, kind, seq)
+	x := h.Sum64()
+	var out []byte
+	for len(out) < n {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		out = fmt.Appendf(out, "%016x", x)
+	}
+	return string(out[:n])
+}
+
+// decID is a 19-digit deployment number like ECS's ecs-svc/ IDs.
+func decID(name string, seq int) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/dep/%d", name, seq)
+	return fmt.Sprintf("%019d", h.Sum64()%1e19)
+}
+
 func (b *Builder) keep(err error) {
 	if err != nil && b.err == nil {
 		b.err = err
@@ -260,11 +284,8 @@ func (b *Builder) Cluster(t interface {
 	Fatalf(string, ...any)
 }) *cluster.Cluster {
 	t.Helper()
-	if b.err != nil {
-		t.Fatalf("building cluster: %v", b.err)
-	}
-	if err := b.c.Validate(); err != nil {
-		t.Fatalf("built cluster does not validate: %v", err)
+	if err := errors.Join(b.err, b.c.Validate()); err != nil {
+		t.Fatalf("building cluster: %v", err)
 	}
 	return b.c
 }

@@ -1,0 +1,155 @@
+package clustertest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+)
+
+// GenOptions describes a generated cluster. The same options always give the same
+// cluster.
+type GenOptions struct {
+	Name      string
+	Seed      uint64
+	Instances int // loaded instances (joiners come on top)
+	Joiners   int // empty instances registered a minute before Epoch
+	Zones     int // 1-6
+	Services  int // REPLICA services (daemons come on top)
+	Daemons   int // DAEMON services: one task on every ACTIVE instance, joiners included
+	Tasks     int // service tasks over all REPLICA services, roughly
+	// Skew in [0,1]: 0 spreads tasks evenly, 1 piles them on the oldest instances (what
+	// a scale-in followed by a scale-out leaves behind).
+	Skew float64
+	// Ineligible turns every fifth service into a kind the rebalancer must not touch
+	// (binpack-first, opted out, CODE_DEPLOY, min=max=100 %, mid-deployment).
+	Ineligible bool
+	// Tight gives instances about a quarter more than their share of the load instead
+	// of double, so capacity limits bite.
+	Tight bool
+}
+
+// Generate builds the cluster GenOptions describes.
+func Generate(o GenOptions) *cluster.Cluster {
+	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	b := New(o.Name)
+	zones := make([]string, max(1, min(o.Zones, 6)))
+	for k := range zones {
+		zones[k] = fmt.Sprintf("us-east-1%c", 'a'+k)
+	}
+
+	// Services first: their sizes fix the capacity instances need.
+	type plan struct {
+		svc        *cluster.Service
+		want       int
+		inProgress bool
+	}
+	var plans []plan
+	remaining := o.Tasks
+	for k := range o.Services {
+		share := remaining / (o.Services - k)
+		desired := max(2, share/2+rng.IntN(share+1))
+		if k == o.Services-1 {
+			desired = max(2, remaining)
+		}
+		remaining -= desired
+		cpu := int64(128 << rng.IntN(3))
+		opts := []ServiceOpt{Desired(int32(desired)), TaskSize(cpu, cpu*2)}
+		if k%3 == 1 {
+			opts = append(opts, Placement("spread", "instanceId"))
+		}
+		kind := -1
+		if o.Ineligible && k%5 == 4 {
+			kind = (k / 5) % 5
+			opts = append(opts, ineligible(kind)...)
+		}
+		plans = append(plans, plan{svc: b.Service(fmt.Sprintf("svc-%03d", k), opts...), want: desired, inProgress: kind == 4})
+	}
+	var daemons []*cluster.Service
+	for k := range o.Daemons {
+		daemons = append(daemons, b.Service(fmt.Sprintf("daemon-%02d", k), Daemon(), Desired(int32(o.Instances+o.Joiners)), TaskSize(64, 128)))
+	}
+
+	var demand cluster.Resources
+	for _, p := range plans {
+		demand = demand.Add(cluster.Resources{CPU: p.svc.TaskSize.CPU * int64(p.want), Memory: p.svc.TaskSize.Memory * int64(p.want)})
+	}
+	headroom := 2.0
+	if o.Tight {
+		headroom = 1.25
+	}
+	n := max(1, o.Instances)
+	// The most loaded instance carries up to (1+2*skew) times the mean; size every
+	// instance for that, plus the daemons.
+	perCPU := int64(math.Ceil(float64(demand.CPU)/float64(n)*headroom*(1+2*o.Skew))) + 64*int64(o.Daemons)
+	size := cluster.Resources{CPU: roundUp(max(perCPU, 1024), 1024), Memory: roundUp(max(perCPU*2, 2048), 1024)}
+
+	var loaded []*cluster.Instance
+	for k := range o.Instances {
+		loaded = append(loaded, b.Instance(zones[k%len(zones)], Resources(size.CPU, size.Memory)))
+	}
+	var joiners []*cluster.Instance
+	for k := range o.Joiners {
+		joiners = append(joiners, b.Instance(zones[(o.Instances+k)%len(zones)], Resources(size.CPU, size.Memory),
+			RegisteredAt(Epoch.Add(-time.Minute))))
+	}
+
+	// Weighted choice: weight falls off with the instance's age rank as skew grows.
+	cum := make([]float64, len(loaded))
+	total := 0.0
+	for k := range loaded {
+		total += math.Exp(-3 * o.Skew * float64(k) / float64(max(1, len(loaded)-1)))
+		cum[k] = total
+	}
+	for _, p := range plans {
+		placed := 0
+		for range p.want {
+			k := sort.SearchFloat64s(cum, rng.Float64()*total)
+			for probe := range len(loaded) {
+				i := loaded[(k+probe)%len(loaded)]
+				if i.Remaining.Fits(p.svc.TaskSize) {
+					b.Tasks(p.svc, i, 1)
+					placed++
+					break
+				}
+			}
+		}
+		p.svc.DesiredCount = int32(placed)
+		for _, d := range p.svc.Deployments {
+			d.DesiredCount = int32(placed)
+		}
+	}
+	for _, p := range plans {
+		if p.inProgress {
+			b.InProgress(p.svc)
+		}
+	}
+	for _, d := range daemons {
+		for _, i := range slices.Concat(loaded, joiners) {
+			b.Tasks(d, i, 1)
+		}
+	}
+	return must(b)
+}
+
+// ineligible returns the options of an ineligible kind; kind 4 (mid-deployment) gets
+// its second deployment once its tasks exist.
+func ineligible(kind int) []ServiceOpt {
+	switch kind {
+	case 0:
+		return []ServiceOpt{Placement("binpack", "memory")}
+	case 1:
+		return []ServiceOpt{Tag("ecs-rebalancer:skip", "true")}
+	case 2:
+		return []ServiceOpt{Controller(cluster.ControllerCodeDeploy)}
+	case 3:
+		return []ServiceOpt{Deploy(100, 100)}
+	}
+	return nil
+}
+
+func roundUp(v, to int64) int64 { return (v + to - 1) / to * to }

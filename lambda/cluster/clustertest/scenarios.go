@@ -1,0 +1,118 @@
+package clustertest
+
+import (
+	"errors"
+	"time"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+)
+
+// The scenarios behind testdata/snapshots. Each returns a fresh cluster; the snapshot
+// package's golden test writes them (go test ./lambda/snapshot -update).
+
+// m7g.xlarge as ECS registers it: 4 vCPU and the memory left after the agent's reserve.
+var xlarge = []InstanceOpt{Resources(4096, 15680), Attr("ecs.instance-type", "m7g.xlarge"), CapacityProvider("demo-asg")}
+
+// Headline is the README's scenario: the Auto Scaling group scaled in and out again.
+// Three instances, one per zone, carry everything; a fourth has just joined in
+// us-east-1a and holds only the log router's daemon task. Services use the two spread
+// styles operators pick: availability-zone balanced (zone, then instance) and
+// instance spread.
+func Headline() *cluster.Cluster {
+	b := New("demo")
+	a := b.Instance("us-east-1a", xlarge...)
+	bb := b.Instance("us-east-1b", xlarge...)
+	c := b.Instance("us-east-1c", xlarge...)
+	joiner := b.Instance("us-east-1a", append(xlarge, RegisteredAt(Epoch.Add(-2*time.Minute)))...)
+	loaded := []*cluster.Instance{a, bb, c}
+
+	azSpread := Placement("spread", cluster.FieldZone, "spread", cluster.FieldInstanceID)
+	web := b.Service("web", Desired(12), azSpread, TaskSize(256, 512))
+	api := b.Service("api", Desired(9), Placement("spread", cluster.FieldInstanceID), TaskSize(512, 1024))
+	worker := b.Service("worker", Desired(6), Placement("spread", cluster.FieldInstanceID), TaskSize(256, 1024), Deploy(50, 200))
+	cache := b.Service("cache", Desired(3), azSpread, TaskSize(256, 2048))
+	logs := b.Service("log-router", Daemon(), Desired(4), TaskSize(128, 256))
+	for _, i := range loaded {
+		b.Tasks(web, i, 4)
+		b.Tasks(api, i, 3)
+		b.Tasks(worker, i, 2)
+		b.Tasks(cache, i, 1)
+	}
+	for _, i := range append(loaded, joiner) {
+		b.Tasks(logs, i, 1)
+	}
+	return must(b)
+}
+
+// Mixed holds every kind of service the rebalancer must never touch next to eligible
+// ones, on four loaded instances and a joiner.
+func Mixed() *cluster.Cluster {
+	b := New("mixed")
+	var loaded []*cluster.Instance
+	for _, z := range []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1a"} {
+		loaded = append(loaded, b.Instance(z, xlarge...))
+	}
+	joiner := b.Instance("us-east-1b", append(xlarge, RegisteredAt(Epoch.Add(-90*time.Second)))...)
+
+	spread := Placement("spread", cluster.FieldInstanceID)
+	eligible := []*cluster.Service{
+		b.Service("web", Desired(8), spread),
+		b.Service("api", Desired(8), Placement("spread", cluster.FieldZone, "spread", cluster.FieldInstanceID)),
+		b.Service("orders", Desired(4), spread, CapacityProviders("demo-asg")),
+	}
+	perInstance := map[string]int{"web": 2, "api": 2, "orders": 1}
+	for _, s := range eligible {
+		for _, i := range loaded {
+			b.Tasks(s, i, perInstance[s.Name])
+		}
+	}
+
+	daemon := b.Service("log-router", Daemon(), Desired(5), TaskSize(128, 256))
+	for _, i := range append(loaded, joiner) {
+		b.Tasks(daemon, i, 1)
+	}
+	edge := b.Service("edge-proxy", Desired(3), Fargate())
+	b.Tasks(edge, nil, 3)
+
+	// One service of each ineligible kind, each with tasks on the loaded instances.
+	kinds := []*cluster.Service{
+		b.Service("batch", Desired(4), Placement("binpack", "memory")),
+		b.Service("sampler", Desired(4), Placement("random", "")),
+		b.Service("checkout", Desired(4), spread, Controller(cluster.ControllerCodeDeploy)),
+		b.Service("partner-gw", Desired(4), spread, Controller(cluster.ControllerExternal)),
+		b.Service("ledger", Desired(4), spread, Tag("ecs-rebalancer:skip", "true")),
+		b.Service("pinned", Desired(4), spread, Deploy(100, 100)),
+		b.Service("singleton", Desired(1), spread),
+		b.Service("search", Desired(4), spread),
+	}
+	for _, s := range kinds {
+		for k := range s.DesiredCount {
+			b.Tasks(s, loaded[int(k)%len(loaded)], 1)
+		}
+	}
+	// search is mid-deployment: a new deployment has started one of its four tasks.
+	search := kinds[len(kinds)-1]
+	dep := b.InProgress(search)
+	started := b.Tasks(search, loaded[1], 1)[0]
+	started.StartedBy = dep.ID
+	// A standalone task (a one-off migration) never moves and does not block a drain.
+	b.Standalone("db-migrate", loaded[0], cluster.Resources{CPU: 256, Memory: 512})
+	return must(b)
+}
+
+// LargeOptions are the options of the large generated snapshot.
+var LargeOptions = GenOptions{
+	Name: "large", Seed: 42, Instances: 300, Joiners: 3, Zones: 3,
+	Services: 40, Daemons: 2, Tasks: 3000, Skew: 0.6, Ineligible: true,
+}
+
+// Large is the generated snapshot: hundreds of instances, dozens of services.
+func Large() *cluster.Cluster { return Generate(LargeOptions) }
+
+// must returns the built cluster; the scenarios are fixed code, so a failure is a bug.
+func must(b *Builder) *cluster.Cluster {
+	if err := errors.Join(b.err, b.c.Validate()); err != nil {
+		panic(err)
+	}
+	return b.c
+}

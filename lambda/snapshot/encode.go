@@ -1,0 +1,136 @@
+package snapshot
+
+import (
+	"encoding/json"
+	"io"
+	"strconv"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+)
+
+// Encode writes the cluster as a snapshot: live tasks only, the counts derived from
+// them, two-space indentation. A zero Simulation writes no simulation block; a zero Now
+// writes no now.
+func Encode(w io.Writer, c *cluster.Cluster, sim Simulation) error {
+	f := file{ClusterName: c.Name, ClusterArn: c.ARN}
+	for _, i := range c.Instances() {
+		f.ContainerInstances = append(f.ContainerInstances, instanceToJSON(i))
+	}
+	for _, s := range c.Services() {
+		f.Services = append(f.Services, serviceToJSON(s))
+	}
+	for _, t := range c.AllTasks() {
+		if t.Live() {
+			f.Tasks = append(f.Tasks, taskToJSON(t))
+		}
+	}
+	if sim != (Simulation{}) {
+		f.Simulation = &simulationJSON{TaskStartSeconds: &sim.TaskStartSeconds, Now: timePtr(sim.Now), Seed: &sim.Seed}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(f)
+}
+
+func instanceToJSON(i *cluster.Instance) instanceJSON {
+	running, pending := i.RunningTasksCount(), i.PendingTasksCount()
+	j := instanceJSON{
+		ContainerInstanceArn: i.ARN,
+		Ec2InstanceId:        i.EC2InstanceID,
+		CapacityProviderName: i.CapacityProviderName,
+		Version:              i.Version,
+		RegisteredResources:  resourcesToJSON(i.Registered),
+		RemainingResources:   resourcesToJSON(i.Remaining),
+		Status:               i.Status,
+		StatusReason:         i.StatusReason,
+		AgentConnected:       i.AgentConnected,
+		RunningTasksCount:    &running,
+		PendingTasksCount:    &pending,
+		RegisteredAt:         timePtr(i.RegisteredAt),
+	}
+	for _, a := range i.Attributes {
+		j.Attributes = append(j.Attributes, attributeJSON{Name: a.Name, Value: a.Value})
+	}
+	return j
+}
+
+func resourcesToJSON(r cluster.Resources) []resourceJSON {
+	cpu, mem := r.CPU, r.Memory
+	return []resourceJSON{
+		{Name: "CPU", Type: "INTEGER", IntegerValue: &cpu},
+		{Name: "MEMORY", Type: "INTEGER", IntegerValue: &mem},
+	}
+}
+
+func serviceToJSON(s *cluster.Service) serviceJSON {
+	running, pending := s.RunningCount(), s.PendingCount()
+	minH, maxP := s.MinimumHealthyPercent, s.MaximumPercent
+	j := serviceJSON{
+		ServiceArn:                  s.ARN,
+		ServiceName:                 s.Name,
+		ClusterArn:                  s.ClusterARN,
+		Status:                      s.Status,
+		DesiredCount:                s.DesiredCount,
+		RunningCount:                &running,
+		PendingCount:                &pending,
+		LaunchType:                  s.LaunchType,
+		TaskDefinition:              s.TaskDefinition,
+		DeploymentConfiguration:     &deploymentConfigJSON{MinimumHealthyPercent: &minH, MaximumPercent: &maxP, Strategy: s.DeploymentStrategy},
+		SchedulingStrategy:          s.SchedulingStrategy,
+		DeploymentController:        &deploymentControllerJSON{Type: s.DeploymentController},
+		AvailabilityZoneRebalancing: s.AvailabilityZoneRebalancing,
+		CreatedAt:                   timePtr(s.CreatedAt),
+	}
+	if cb := s.CircuitBreaker; cb != nil {
+		j.DeploymentConfiguration.DeploymentCircuitBreaker = &circuitBreakerJSON{Enable: cb.Enable, Rollback: cb.Rollback}
+	}
+	for _, it := range s.CapacityProviderStrategy {
+		j.CapacityProviderStrategy = append(j.CapacityProviderStrategy, capacityProviderJSON{CapacityProvider: it.Provider, Base: it.Base, Weight: it.Weight})
+	}
+	for _, d := range s.Deployments {
+		j.Deployments = append(j.Deployments, deploymentJSON{
+			ID: d.ID, Status: d.Status, TaskDefinition: d.TaskDefinition,
+			DesiredCount: d.DesiredCount, PendingCount: d.PendingCount, RunningCount: d.RunningCount, FailedTasks: d.FailedTasks,
+			CreatedAt: timePtr(d.CreatedAt), UpdatedAt: timePtr(d.UpdatedAt), LaunchType: d.LaunchType,
+			RolloutState: d.RolloutState, RolloutStateReason: d.RolloutStateReason,
+		})
+	}
+	for _, p := range s.PlacementConstraints {
+		j.PlacementConstraints = append(j.PlacementConstraints, placementConstraintJSON{Type: p.Type, Expression: p.Expression})
+	}
+	for _, p := range s.PlacementStrategy {
+		j.PlacementStrategy = append(j.PlacementStrategy, placementStrategyJSON{Type: p.Type, Field: p.Field})
+	}
+	for _, t := range s.Tags {
+		j.Tags = append(j.Tags, tagJSON{Key: t.Key, Value: t.Value})
+	}
+	return j
+}
+
+func taskToJSON(t *cluster.Task) taskJSON {
+	return taskJSON{
+		TaskArn:              t.ARN,
+		ClusterArn:           t.ClusterARN,
+		ContainerInstanceArn: t.InstanceARN,
+		Group:                t.Group,
+		LastStatus:           t.LastStatus,
+		DesiredStatus:        t.DesiredStatus,
+		Cpu:                  sizeString(t.Size.CPU),
+		Memory:               sizeString(t.Size.Memory),
+		StartedBy:            t.StartedBy,
+		LaunchType:           t.LaunchType,
+		CapacityProviderName: t.CapacityProviderName,
+		TaskDefinitionArn:    t.TaskDefinitionARN,
+		AvailabilityZone:     t.AvailabilityZone,
+		Version:              t.Version,
+		CreatedAt:            timePtr(t.CreatedAt),
+		StartedAt:            timePtr(t.StartedAt),
+	}
+}
+
+func sizeString(v int64) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.FormatInt(v, 10)
+}

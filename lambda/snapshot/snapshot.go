@@ -1,0 +1,353 @@
+// Package snapshot reads and writes cluster snapshots (SPEC §8.1): JSON in the ECS
+// API's own shapes, so a user can capture a real cluster with the AWS CLI and replay
+// events against it.
+package snapshot
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+)
+
+// Defaults of the simulation block.
+const (
+	DefaultTaskStartSeconds = 30
+	DefaultSeed             = 1
+	defaultRegion           = "us-east-1"
+	defaultAccount          = "000000000000"
+)
+
+// Simulation holds the snapshot's simulation settings with defaults applied. Now is
+// zero when the snapshot does not set it (the replay then starts at the first event).
+type Simulation struct {
+	TaskStartSeconds int
+	Now              time.Time
+	Seed             int64
+}
+
+// TaskStart is the time one wave of task starts takes.
+func (s Simulation) TaskStart() time.Duration { return time.Duration(s.TaskStartSeconds) * time.Second }
+
+// Snapshot is a loaded snapshot.
+type Snapshot struct {
+	Cluster    *cluster.Cluster
+	Simulation Simulation
+}
+
+// Load reads a snapshot file; errors name the file.
+func Load(path string) (*Snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s, err := Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Decode reads a snapshot. Unknown keys are ignored; a snapshot that contradicts itself
+// is rejected with every problem found, each naming the item.
+func Decode(r io.Reader) (*Snapshot, error) {
+	var f file
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("invalid snapshot JSON: %w", err)
+	}
+	if f.ClusterName == "" {
+		return nil, errors.New("snapshot has no clusterName")
+	}
+	region, account := regionAccount(&f)
+	c := cluster.New(f.ClusterName, region, account)
+	if f.ClusterArn != "" {
+		c.ARN = f.ClusterArn
+	}
+
+	var errs []error
+	for k := range f.ContainerInstances {
+		if err := c.AddInstance(instanceFromJSON(&f.ContainerInstances[k])); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for k := range f.Services {
+		if err := c.AddService(serviceFromJSON(&f.Services[k], c.ARN)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for k := range f.Tasks {
+		t, err := taskFromJSON(&f.Tasks[k])
+		if err == nil {
+			err = c.AddTask(t)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for _, s := range c.Services() {
+		s.TaskSize = taskSize(s)
+	}
+	errs = append(errs, checkCounts(&f, c)...)
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	sim, err := simulationFromJSON(f.Simulation)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &Snapshot{Cluster: c, Simulation: sim}, nil
+}
+
+func regionAccount(f *file) (string, string) {
+	arns := []string{f.ClusterArn}
+	for _, s := range f.Services {
+		arns = append(arns, s.ClusterArn, s.ServiceArn)
+	}
+	for _, i := range f.ContainerInstances {
+		arns = append(arns, i.ContainerInstanceArn)
+	}
+	for _, t := range f.Tasks {
+		arns = append(arns, t.TaskArn)
+	}
+	for _, a := range arns {
+		if r, acct, ok := cluster.ARNParts(a); ok {
+			return r, acct
+		}
+	}
+	return defaultRegion, defaultAccount
+}
+
+func simulationFromJSON(s *simulationJSON) (Simulation, error) {
+	out := Simulation{TaskStartSeconds: DefaultTaskStartSeconds, Seed: DefaultSeed}
+	if s == nil {
+		return out, nil
+	}
+	if s.TaskStartSeconds != nil {
+		if *s.TaskStartSeconds < 1 || *s.TaskStartSeconds > 3600 {
+			return out, fmt.Errorf("simulation.taskStartSeconds %d outside 1-3600", *s.TaskStartSeconds)
+		}
+		out.TaskStartSeconds = *s.TaskStartSeconds
+	}
+	out.Now = timeOf(s.Now)
+	if s.Seed != nil {
+		out.Seed = *s.Seed
+	}
+	return out, nil
+}
+
+func instanceFromJSON(j *instanceJSON) *cluster.Instance {
+	i := &cluster.Instance{
+		ARN:                  j.ContainerInstanceArn,
+		EC2InstanceID:        j.Ec2InstanceId,
+		Status:               j.Status,
+		StatusReason:         j.StatusReason,
+		AgentConnected:       j.AgentConnected,
+		RegisteredAt:         timeOf(j.RegisteredAt),
+		Registered:           resourcesFromJSON(j.RegisteredResources),
+		Remaining:            resourcesFromJSON(j.RemainingResources),
+		CapacityProviderName: j.CapacityProviderName,
+		Version:              j.Version,
+	}
+	for _, a := range j.Attributes {
+		i.Attributes = append(i.Attributes, cluster.Attribute{Name: a.Name, Value: a.Value})
+	}
+	return i
+}
+
+// resourcesFromJSON keeps CPU and MEMORY; ports and GPUs are not modelled.
+func resourcesFromJSON(rs []resourceJSON) cluster.Resources {
+	var out cluster.Resources
+	for _, r := range rs {
+		var v int64
+		switch {
+		case r.IntegerValue != nil:
+			v = *r.IntegerValue
+		case r.LongValue != nil:
+			v = *r.LongValue
+		case r.DoubleValue != nil:
+			v = int64(math.Round(*r.DoubleValue))
+		}
+		switch r.Name {
+		case "CPU":
+			out.CPU = v
+		case "MEMORY":
+			out.Memory = v
+		}
+	}
+	return out
+}
+
+func serviceFromJSON(j *serviceJSON, clusterARN string) *cluster.Service {
+	s := &cluster.Service{
+		ARN:                         j.ServiceArn,
+		Name:                        j.ServiceName,
+		ClusterARN:                  j.ClusterArn,
+		Status:                      orDefault(j.Status, cluster.ServiceActive),
+		SchedulingStrategy:          orDefault(j.SchedulingStrategy, cluster.SchedulingReplica),
+		LaunchType:                  j.LaunchType,
+		DeploymentController:        cluster.ControllerECS,
+		DesiredCount:                j.DesiredCount,
+		TaskDefinition:              j.TaskDefinition,
+		AvailabilityZoneRebalancing: j.AvailabilityZoneRebalancing,
+		CreatedAt:                   timeOf(j.CreatedAt),
+	}
+	if s.ClusterARN == "" {
+		s.ClusterARN = clusterARN
+	}
+	if j.DeploymentController != nil && j.DeploymentController.Type != "" {
+		s.DeploymentController = j.DeploymentController.Type
+	}
+	// ECS's defaults when a service does not set them: 100/200 for REPLICA, 0/100 for
+	// DAEMON (SDK types.DeploymentConfiguration).
+	s.MinimumHealthyPercent, s.MaximumPercent = 100, 200
+	if s.IsDaemon() {
+		s.MinimumHealthyPercent, s.MaximumPercent = 0, 100
+	}
+	if dc := j.DeploymentConfiguration; dc != nil {
+		if dc.MinimumHealthyPercent != nil {
+			s.MinimumHealthyPercent = *dc.MinimumHealthyPercent
+		}
+		if dc.MaximumPercent != nil {
+			s.MaximumPercent = *dc.MaximumPercent
+		}
+		s.DeploymentStrategy = dc.Strategy
+		if cb := dc.DeploymentCircuitBreaker; cb != nil {
+			s.CircuitBreaker = &cluster.CircuitBreaker{Enable: cb.Enable, Rollback: cb.Rollback}
+		}
+	}
+	for _, it := range j.CapacityProviderStrategy {
+		s.CapacityProviderStrategy = append(s.CapacityProviderStrategy, cluster.CapacityProviderItem{Provider: it.CapacityProvider, Base: it.Base, Weight: it.Weight})
+	}
+	for _, p := range j.PlacementStrategy {
+		s.PlacementStrategy = append(s.PlacementStrategy, cluster.PlacementStrategy{Type: p.Type, Field: p.Field})
+	}
+	for _, p := range j.PlacementConstraints {
+		s.PlacementConstraints = append(s.PlacementConstraints, cluster.PlacementConstraint{Type: p.Type, Expression: p.Expression})
+	}
+	for _, d := range j.Deployments {
+		s.Deployments = append(s.Deployments, &cluster.Deployment{
+			ID: d.ID, Status: d.Status, TaskDefinition: d.TaskDefinition,
+			DesiredCount: d.DesiredCount, RunningCount: d.RunningCount, PendingCount: d.PendingCount, FailedTasks: d.FailedTasks,
+			RolloutState: d.RolloutState, RolloutStateReason: d.RolloutStateReason, LaunchType: d.LaunchType,
+			CreatedAt: timeOf(d.CreatedAt), UpdatedAt: timeOf(d.UpdatedAt),
+		})
+	}
+	for _, t := range j.Tags {
+		s.Tags = append(s.Tags, cluster.Tag{Key: t.Key, Value: t.Value})
+	}
+	return s
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func taskFromJSON(j *taskJSON) (*cluster.Task, error) {
+	t := &cluster.Task{
+		ARN:                  j.TaskArn,
+		ClusterARN:           j.ClusterArn,
+		InstanceARN:          j.ContainerInstanceArn,
+		Group:                j.Group,
+		LastStatus:           j.LastStatus,
+		DesiredStatus:        j.DesiredStatus,
+		StartedBy:            j.StartedBy,
+		LaunchType:           j.LaunchType,
+		CapacityProviderName: j.CapacityProviderName,
+		TaskDefinitionARN:    j.TaskDefinitionArn,
+		AvailabilityZone:     j.AvailabilityZone,
+		Version:              j.Version,
+		CreatedAt:            timeOf(j.CreatedAt),
+		StartedAt:            timeOf(j.StartedAt),
+	}
+	var err error
+	if t.Size.CPU, err = ParseCPU(j.Cpu); err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
+	}
+	if t.Size.Memory, err = ParseMemory(j.Memory); err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
+	}
+	if t.DesiredStatus != cluster.TaskRunning {
+		return nil, fmt.Errorf("task %s: desiredStatus %q: a snapshot lists live tasks only (ListTasks' default desiredStatus RUNNING)", t.ARN, t.DesiredStatus)
+	}
+	switch t.LastStatus {
+	case cluster.TaskRunning:
+	case "PROVISIONING", cluster.TaskPending, "ACTIVATING":
+		// The model has one state for a task on its way up.
+		t.LastStatus = cluster.TaskPending
+	default:
+		return nil, fmt.Errorf("task %s: lastStatus %q with desiredStatus RUNNING is not a state ECS reports", t.ARN, t.LastStatus)
+	}
+	return t, nil
+}
+
+// ParseCPU reads a task-level cpu value: CPU units ("256") or vCPU ("0.25 vCPU").
+// Empty means the task reserves no task-level CPU.
+func ParseCPU(s string) (int64, error) { return parseSize(s, "vcpu", "cpu") }
+
+// ParseMemory reads a task-level memory value: MiB ("512") or GB ("2 GB").
+func ParseMemory(s string) (int64, error) { return parseSize(s, "gb", "memory") }
+
+func parseSize(s, unit, what string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	num, scale := s, 1.0
+	if n, ok := strings.CutSuffix(strings.ToLower(s), unit); ok {
+		num, scale = strings.TrimSpace(n), 1024
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("invalid %s %q", what, s)
+	}
+	return int64(math.Round(v * scale)), nil
+}
+
+// taskSize is what the service's new tasks reserve: the size of its existing tasks.
+func taskSize(s *cluster.Service) cluster.Resources {
+	var size cluster.Resources
+	for _, t := range s.Tasks() {
+		size.CPU = max(size.CPU, t.Size.CPU)
+		size.Memory = max(size.Memory, t.Size.Memory)
+	}
+	return size
+}
+
+// checkCounts compares the counts a snapshot states with the tasks it lists.
+func checkCounts(f *file, c *cluster.Cluster) []error {
+	var errs []error
+	mismatch := func(item, field string, stated *int, actual int) {
+		if stated != nil && *stated != actual {
+			errs = append(errs, fmt.Errorf("%s: %s is %d but the snapshot lists %d such tasks", item, field, *stated, actual))
+		}
+	}
+	for _, j := range f.ContainerInstances {
+		i := c.Instance(j.ContainerInstanceArn)
+		mismatch("container instance "+i.ARN, "runningTasksCount", j.RunningTasksCount, i.RunningTasksCount())
+		mismatch("container instance "+i.ARN, "pendingTasksCount", j.PendingTasksCount, i.PendingTasksCount())
+	}
+	for _, j := range f.Services {
+		s := c.Service(j.ServiceName)
+		mismatch("service "+s.Name, "runningCount", j.RunningCount, s.RunningCount())
+		mismatch("service "+s.Name, "pendingCount", j.PendingCount, s.PendingCount())
+	}
+	return errs
+}
