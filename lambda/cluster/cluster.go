@@ -119,6 +119,7 @@ func (c *Cluster) AddTask(t *Task) error {
 	if name := t.ServiceName(); name != "" && c.svcIndex[name] == nil {
 		return fmt.Errorf("task %s belongs to service %s, which is not in the cluster", t.ARN, name)
 	}
+	t.seq = len(c.tasks)
 	c.tasks = append(c.tasks, t)
 	c.taskIndex[t.ARN] = t
 	c.taskIndex[t.ID()] = t

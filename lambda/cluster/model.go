@@ -9,6 +9,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -159,14 +160,8 @@ func (i *Instance) DeleteAttribute(name string) bool {
 	return false
 }
 
-// Tasks returns the live tasks on the instance (unordered).
-func (i *Instance) Tasks() []*Task {
-	out := make([]*Task, 0, len(i.tasks))
-	for _, t := range i.tasks {
-		out = append(out, t)
-	}
-	return out
-}
+// Tasks returns the live tasks on the instance in the order they were added.
+func (i *Instance) Tasks() []*Task { return ordered(i.tasks) }
 
 // CapacityProviderItem is one entry of a capacity provider strategy.
 type CapacityProviderItem struct {
@@ -247,12 +242,15 @@ func (s *Service) RunningCount() int { return s.running }
 // PendingCount is DescribeServices' pendingCount (tasks in the PENDING state).
 func (s *Service) PendingCount() int { return s.pending }
 
-// Tasks returns the live tasks of the service (unordered).
-func (s *Service) Tasks() []*Task {
-	out := make([]*Task, 0, len(s.tasks))
-	for _, t := range s.tasks {
+// Tasks returns the live tasks of the service in the order they were added.
+func (s *Service) Tasks() []*Task { return ordered(s.tasks) }
+
+func ordered(m map[string]*Task) []*Task {
+	out := make([]*Task, 0, len(m))
+	for _, t := range m {
 		out = append(out, t)
 	}
+	slices.SortFunc(out, func(a, b *Task) int { return a.seq - b.seq })
 	return out
 }
 
@@ -323,6 +321,8 @@ type Task struct {
 	StoppedReason        string
 	StopCode             string
 	Version              int64
+
+	seq int // order of addition, for deterministic iteration
 }
 
 // ID is the last segment of the task ARN.

@@ -3,7 +3,6 @@ package snapshot
 import (
 	"encoding/json"
 	"io"
-	"strconv"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 )
@@ -115,8 +114,8 @@ func taskToJSON(t *cluster.Task) taskJSON {
 		Group:                t.Group,
 		LastStatus:           t.LastStatus,
 		DesiredStatus:        t.DesiredStatus,
-		Cpu:                  sizeString(t.Size.CPU),
-		Memory:               sizeString(t.Size.Memory),
+		Cpu:                  cluster.FormatSize(t.Size.CPU),
+		Memory:               cluster.FormatSize(t.Size.Memory),
 		StartedBy:            t.StartedBy,
 		LaunchType:           t.LaunchType,
 		CapacityProviderName: t.CapacityProviderName,
@@ -126,11 +125,4 @@ func taskToJSON(t *cluster.Task) taskJSON {
 		CreatedAt:            timePtr(t.CreatedAt),
 		StartedAt:            timePtr(t.StartedAt),
 	}
-}
-
-func sizeString(v int64) string {
-	if v == 0 {
-		return ""
-	}
-	return strconv.FormatInt(v, 10)
 }

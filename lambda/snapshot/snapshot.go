@@ -10,8 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
@@ -96,9 +94,7 @@ func Decode(r io.Reader) (*Snapshot, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	for _, s := range c.Services() {
-		s.TaskSize = taskSize(s)
-	}
+	c.DeriveTaskSizes()
 	errs = append(errs, checkCounts(&f, c)...)
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
@@ -197,10 +193,9 @@ func serviceFromJSON(j *serviceJSON, clusterARN string) *cluster.Service {
 		ARN:                         j.ServiceArn,
 		Name:                        j.ServiceName,
 		ClusterARN:                  j.ClusterArn,
-		Status:                      orDefault(j.Status, cluster.ServiceActive),
-		SchedulingStrategy:          orDefault(j.SchedulingStrategy, cluster.SchedulingReplica),
+		Status:                      j.Status,
+		SchedulingStrategy:          j.SchedulingStrategy,
 		LaunchType:                  j.LaunchType,
-		DeploymentController:        cluster.ControllerECS,
 		DesiredCount:                j.DesiredCount,
 		TaskDefinition:              j.TaskDefinition,
 		AvailabilityZoneRebalancing: j.AvailabilityZoneRebalancing,
@@ -209,15 +204,11 @@ func serviceFromJSON(j *serviceJSON, clusterARN string) *cluster.Service {
 	if s.ClusterARN == "" {
 		s.ClusterARN = clusterARN
 	}
-	if j.DeploymentController != nil && j.DeploymentController.Type != "" {
+	if j.DeploymentController != nil {
 		s.DeploymentController = j.DeploymentController.Type
 	}
-	// ECS's defaults when a service does not set them: 100/200 for REPLICA, 0/100 for
-	// DAEMON (SDK types.DeploymentConfiguration).
-	s.MinimumHealthyPercent, s.MaximumPercent = 100, 200
-	if s.IsDaemon() {
-		s.MinimumHealthyPercent, s.MaximumPercent = 0, 100
-	}
+	cluster.FillServiceDefaults(s)
+	s.MinimumHealthyPercent, s.MaximumPercent = cluster.DefaultPercents(s.SchedulingStrategy)
 	if dc := j.DeploymentConfiguration; dc != nil {
 		if dc.MinimumHealthyPercent != nil {
 			s.MinimumHealthyPercent = *dc.MinimumHealthyPercent
@@ -253,13 +244,6 @@ func serviceFromJSON(j *serviceJSON, clusterARN string) *cluster.Service {
 	return s
 }
 
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
-
 func taskFromJSON(j *taskJSON) (*cluster.Task, error) {
 	t := &cluster.Task{
 		ARN:                  j.TaskArn,
@@ -278,57 +262,16 @@ func taskFromJSON(j *taskJSON) (*cluster.Task, error) {
 		StartedAt:            timeOf(j.StartedAt),
 	}
 	var err error
-	if t.Size.CPU, err = ParseCPU(j.Cpu); err != nil {
+	if t.Size.CPU, err = cluster.ParseCPU(j.Cpu); err != nil {
 		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
 	}
-	if t.Size.Memory, err = ParseMemory(j.Memory); err != nil {
+	if t.Size.Memory, err = cluster.ParseMemory(j.Memory); err != nil {
 		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
 	}
-	if t.DesiredStatus != cluster.TaskRunning {
-		return nil, fmt.Errorf("task %s: desiredStatus %q: a snapshot lists live tasks only (ListTasks' default desiredStatus RUNNING)", t.ARN, t.DesiredStatus)
-	}
-	switch t.LastStatus {
-	case cluster.TaskRunning:
-	case "PROVISIONING", cluster.TaskPending, "ACTIVATING":
-		// The model has one state for a task on its way up.
-		t.LastStatus = cluster.TaskPending
-	default:
-		return nil, fmt.Errorf("task %s: lastStatus %q with desiredStatus RUNNING is not a state ECS reports", t.ARN, t.LastStatus)
+	if t.LastStatus, err = cluster.NormalizeTaskStatus(j.LastStatus, j.DesiredStatus); err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
 	}
 	return t, nil
-}
-
-// ParseCPU reads a task-level cpu value: CPU units ("256") or vCPU ("0.25 vCPU").
-// Empty means the task reserves no task-level CPU.
-func ParseCPU(s string) (int64, error) { return parseSize(s, "vcpu", "cpu") }
-
-// ParseMemory reads a task-level memory value: MiB ("512") or GB ("2 GB").
-func ParseMemory(s string) (int64, error) { return parseSize(s, "gb", "memory") }
-
-func parseSize(s, unit, what string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	num, scale := s, 1.0
-	if n, ok := strings.CutSuffix(strings.ToLower(s), unit); ok {
-		num, scale = strings.TrimSpace(n), 1024
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("invalid %s %q", what, s)
-	}
-	return int64(math.Round(v * scale)), nil
-}
-
-// taskSize is what the service's new tasks reserve: the size of its existing tasks.
-func taskSize(s *cluster.Service) cluster.Resources {
-	var size cluster.Resources
-	for _, t := range s.Tasks() {
-		size.CPU = max(size.CPU, t.Size.CPU)
-		size.Memory = max(size.Memory, t.Size.Memory)
-	}
-	return size
 }
 
 // checkCounts compares the counts a snapshot states with the tasks it lists.

@@ -272,14 +272,14 @@ func TestParseSizes(t *testing.T) {
 		{"", "", 0, 0},
 	}
 	for _, tt := range tests {
-		cpu, err1 := snapshot.ParseCPU(tt.cpu)
-		mem, err2 := snapshot.ParseMemory(tt.mem)
+		cpu, err1 := cluster.ParseCPU(tt.cpu)
+		mem, err2 := cluster.ParseMemory(tt.mem)
 		if err1 != nil || err2 != nil || cpu != tt.wantCPU || mem != tt.wantMem {
 			t.Errorf("ParseCPU(%q), ParseMemory(%q) = %d, %d (%v, %v), want %d, %d", tt.cpu, tt.mem, cpu, mem, err1, err2, tt.wantCPU, tt.wantMem)
 		}
 	}
 	for _, bad := range []string{"x", "-1", "1 TB"} {
-		if _, err := snapshot.ParseMemory(bad); err == nil {
+		if _, err := cluster.ParseMemory(bad); err == nil {
 			t.Errorf("ParseMemory(%q) accepted", bad)
 		}
 	}

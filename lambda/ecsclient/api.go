@@ -1,0 +1,60 @@
+// Package ecsclient is the project's boundary with ECS: the consumer-side interfaces
+// with the exact aws-sdk-go-v2 signatures of every call the project makes, and the
+// mapping between the SDK's types and the cluster model.
+package ecsclient
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+)
+
+// ReadAPI holds the read calls (the batched reader's).
+type ReadAPI interface {
+	ListContainerInstances(ctx context.Context, params *ecs.ListContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error)
+	DescribeContainerInstances(ctx context.Context, params *ecs.DescribeContainerInstancesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error)
+	ListServices(ctx context.Context, params *ecs.ListServicesInput, optFns ...func(*ecs.Options)) (*ecs.ListServicesOutput, error)
+	DescribeServices(ctx context.Context, params *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	ListTasks(ctx context.Context, params *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
+	DescribeTasks(ctx context.Context, params *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
+}
+
+// WriteAPI holds the mutating calls; only the actor calls them.
+type WriteAPI interface {
+	UpdateService(ctx context.Context, params *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
+	UpdateContainerInstancesState(ctx context.Context, params *ecs.UpdateContainerInstancesStateInput, optFns ...func(*ecs.Options)) (*ecs.UpdateContainerInstancesStateOutput, error)
+	PutAttributes(ctx context.Context, params *ecs.PutAttributesInput, optFns ...func(*ecs.Options)) (*ecs.PutAttributesOutput, error)
+	DeleteAttributes(ctx context.Context, params *ecs.DeleteAttributesInput, optFns ...func(*ecs.Options)) (*ecs.DeleteAttributesOutput, error)
+}
+
+// API is every ECS call the project makes.
+type API interface {
+	ReadAPI
+	WriteAPI
+}
+
+var _ API = (*ecs.Client)(nil)
+
+// Mutating lists the actions that change a cluster (SPEC §6.6).
+var Mutating = map[string]bool{
+	"UpdateService":                 true,
+	"UpdateContainerInstancesState": true,
+	"PutAttributes":                 true,
+	"DeleteAttributes":              true,
+}
+
+// Batch and page limits ECS enforces (SDK doc comments; ecs-facts §2.1).
+const (
+	MaxDescribeServices      = 10
+	MaxDescribeInstances     = 100
+	MaxDescribeTasks         = 100
+	MaxUpdateInstancesState  = 10
+	MaxAttributesPerCall     = 10
+	MaxCustomAttributes      = 10
+	MaxPageSize              = 100
+	DefaultListServicesPage  = 10
+	DefaultListInstancesPage = 100
+	DefaultListTasksPage     = 100
+	TargetTypeInstance       = "container-instance"
+	FailureMissing           = "MISSING"
+)

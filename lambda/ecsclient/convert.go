@@ -1,0 +1,282 @@
+package ecsclient
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+)
+
+// InstanceToAPI is the container instance as DescribeContainerInstances returns it.
+func InstanceToAPI(i *cluster.Instance) types.ContainerInstance {
+	out := types.ContainerInstance{
+		ContainerInstanceArn: aws.String(i.ARN),
+		Ec2InstanceId:        nonEmpty(i.EC2InstanceID),
+		Status:               aws.String(i.Status),
+		StatusReason:         nonEmpty(i.StatusReason),
+		AgentConnected:       i.AgentConnected,
+		RegisteredAt:         timeRef(i.RegisteredAt),
+		RegisteredResources:  resourcesToAPI(i.Registered),
+		RemainingResources:   resourcesToAPI(i.Remaining),
+		RunningTasksCount:    int32(i.RunningTasksCount()),
+		PendingTasksCount:    int32(i.PendingTasksCount()),
+		CapacityProviderName: nonEmpty(i.CapacityProviderName),
+		Version:              i.Version,
+	}
+	for _, a := range i.Attributes {
+		out.Attributes = append(out.Attributes, types.Attribute{Name: aws.String(a.Name), Value: nonEmpty(a.Value)})
+	}
+	return out
+}
+
+// InstanceFromAPI builds the model of a described container instance. Its task
+// counters come from the tasks added to the cluster afterwards.
+func InstanceFromAPI(ci types.ContainerInstance) *cluster.Instance {
+	i := &cluster.Instance{
+		ARN:                  aws.ToString(ci.ContainerInstanceArn),
+		EC2InstanceID:        aws.ToString(ci.Ec2InstanceId),
+		Status:               aws.ToString(ci.Status),
+		StatusReason:         aws.ToString(ci.StatusReason),
+		AgentConnected:       ci.AgentConnected,
+		RegisteredAt:         aws.ToTime(ci.RegisteredAt),
+		Registered:           resourcesFromAPI(ci.RegisteredResources),
+		Remaining:            resourcesFromAPI(ci.RemainingResources),
+		CapacityProviderName: aws.ToString(ci.CapacityProviderName),
+		Version:              ci.Version,
+	}
+	for _, a := range ci.Attributes {
+		i.Attributes = append(i.Attributes, cluster.Attribute{Name: aws.ToString(a.Name), Value: aws.ToString(a.Value)})
+	}
+	return i
+}
+
+func resourcesToAPI(r cluster.Resources) []types.Resource {
+	return []types.Resource{
+		{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: int32(r.CPU)},
+		{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: int32(r.Memory)},
+	}
+}
+
+func resourcesFromAPI(rs []types.Resource) cluster.Resources {
+	var out cluster.Resources
+	for _, r := range rs {
+		v := int64(r.IntegerValue)
+		if v == 0 && r.LongValue != 0 {
+			v = r.LongValue
+		}
+		switch aws.ToString(r.Name) {
+		case "CPU":
+			out.CPU = v
+		case "MEMORY":
+			out.Memory = v
+		}
+	}
+	return out
+}
+
+// ServiceToAPI is the service as DescribeServices returns it; tags only when asked for
+// (include TAGS), as ECS does.
+func ServiceToAPI(s *cluster.Service, withTags bool) types.Service {
+	out := types.Service{
+		ServiceArn:                  aws.String(s.ARN),
+		ServiceName:                 aws.String(s.Name),
+		ClusterArn:                  aws.String(s.ClusterARN),
+		Status:                      aws.String(s.Status),
+		SchedulingStrategy:          types.SchedulingStrategy(s.SchedulingStrategy),
+		LaunchType:                  types.LaunchType(s.LaunchType),
+		DeploymentController:        &types.DeploymentController{Type: types.DeploymentControllerType(s.DeploymentController)},
+		DesiredCount:                s.DesiredCount,
+		RunningCount:                int32(s.RunningCount()),
+		PendingCount:                int32(s.PendingCount()),
+		TaskDefinition:              nonEmpty(s.TaskDefinition),
+		AvailabilityZoneRebalancing: types.AvailabilityZoneRebalancing(s.AvailabilityZoneRebalancing),
+		CreatedAt:                   timeRef(s.CreatedAt),
+		DeploymentConfiguration: &types.DeploymentConfiguration{
+			MinimumHealthyPercent: aws.Int32(s.MinimumHealthyPercent),
+			MaximumPercent:        aws.Int32(s.MaximumPercent),
+			Strategy:              types.DeploymentStrategy(s.DeploymentStrategy),
+		},
+	}
+	if cb := s.CircuitBreaker; cb != nil {
+		out.DeploymentConfiguration.DeploymentCircuitBreaker = &types.DeploymentCircuitBreaker{Enable: cb.Enable, Rollback: cb.Rollback}
+	}
+	for _, it := range s.CapacityProviderStrategy {
+		out.CapacityProviderStrategy = append(out.CapacityProviderStrategy, types.CapacityProviderStrategyItem{CapacityProvider: aws.String(it.Provider), Base: it.Base, Weight: it.Weight})
+	}
+	for _, p := range s.PlacementStrategy {
+		out.PlacementStrategy = append(out.PlacementStrategy, types.PlacementStrategy{Type: types.PlacementStrategyType(p.Type), Field: nonEmpty(p.Field)})
+	}
+	for _, p := range s.PlacementConstraints {
+		out.PlacementConstraints = append(out.PlacementConstraints, types.PlacementConstraint{Type: types.PlacementConstraintType(p.Type), Expression: nonEmpty(p.Expression)})
+	}
+	for _, d := range s.Deployments {
+		out.Deployments = append(out.Deployments, types.Deployment{
+			Id: aws.String(d.ID), Status: aws.String(d.Status), TaskDefinition: nonEmpty(d.TaskDefinition),
+			DesiredCount: d.DesiredCount, RunningCount: d.RunningCount, PendingCount: d.PendingCount, FailedTasks: d.FailedTasks,
+			RolloutState: types.DeploymentRolloutState(d.RolloutState), RolloutStateReason: nonEmpty(d.RolloutStateReason),
+			LaunchType: types.LaunchType(d.LaunchType), CreatedAt: timeRef(d.CreatedAt), UpdatedAt: timeRef(d.UpdatedAt),
+		})
+	}
+	if withTags {
+		for _, t := range s.Tags {
+			out.Tags = append(out.Tags, types.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
+		}
+	}
+	return out
+}
+
+// ServiceFromAPI builds the model of a described service, filling ECS's defaults for
+// what DescribeServices leaves out.
+func ServiceFromAPI(sv types.Service) *cluster.Service {
+	s := &cluster.Service{
+		ARN:                         aws.ToString(sv.ServiceArn),
+		Name:                        aws.ToString(sv.ServiceName),
+		ClusterARN:                  aws.ToString(sv.ClusterArn),
+		Status:                      aws.ToString(sv.Status),
+		SchedulingStrategy:          string(sv.SchedulingStrategy),
+		LaunchType:                  string(sv.LaunchType),
+		DesiredCount:                sv.DesiredCount,
+		TaskDefinition:              aws.ToString(sv.TaskDefinition),
+		AvailabilityZoneRebalancing: string(sv.AvailabilityZoneRebalancing),
+		CreatedAt:                   aws.ToTime(sv.CreatedAt),
+	}
+	if sv.DeploymentController != nil {
+		s.DeploymentController = string(sv.DeploymentController.Type)
+	}
+	cluster.FillServiceDefaults(s)
+	s.MinimumHealthyPercent, s.MaximumPercent = cluster.DefaultPercents(s.SchedulingStrategy)
+	if dc := sv.DeploymentConfiguration; dc != nil {
+		if dc.MinimumHealthyPercent != nil {
+			s.MinimumHealthyPercent = *dc.MinimumHealthyPercent
+		}
+		if dc.MaximumPercent != nil {
+			s.MaximumPercent = *dc.MaximumPercent
+		}
+		s.DeploymentStrategy = string(dc.Strategy)
+		if cb := dc.DeploymentCircuitBreaker; cb != nil {
+			s.CircuitBreaker = &cluster.CircuitBreaker{Enable: cb.Enable, Rollback: cb.Rollback}
+		}
+	}
+	for _, it := range sv.CapacityProviderStrategy {
+		s.CapacityProviderStrategy = append(s.CapacityProviderStrategy, cluster.CapacityProviderItem{Provider: aws.ToString(it.CapacityProvider), Base: it.Base, Weight: it.Weight})
+	}
+	for _, p := range sv.PlacementStrategy {
+		s.PlacementStrategy = append(s.PlacementStrategy, cluster.PlacementStrategy{Type: string(p.Type), Field: aws.ToString(p.Field)})
+	}
+	for _, p := range sv.PlacementConstraints {
+		s.PlacementConstraints = append(s.PlacementConstraints, cluster.PlacementConstraint{Type: string(p.Type), Expression: aws.ToString(p.Expression)})
+	}
+	for _, d := range sv.Deployments {
+		s.Deployments = append(s.Deployments, &cluster.Deployment{
+			ID: aws.ToString(d.Id), Status: aws.ToString(d.Status), TaskDefinition: aws.ToString(d.TaskDefinition),
+			DesiredCount: d.DesiredCount, RunningCount: d.RunningCount, PendingCount: d.PendingCount, FailedTasks: d.FailedTasks,
+			RolloutState: string(d.RolloutState), RolloutStateReason: aws.ToString(d.RolloutStateReason),
+			LaunchType: string(d.LaunchType), CreatedAt: aws.ToTime(d.CreatedAt), UpdatedAt: aws.ToTime(d.UpdatedAt),
+		})
+	}
+	for _, t := range sv.Tags {
+		s.Tags = append(s.Tags, cluster.Tag{Key: aws.ToString(t.Key), Value: aws.ToString(t.Value)})
+	}
+	return s
+}
+
+// TaskToAPI is the task as DescribeTasks returns it.
+func TaskToAPI(t *cluster.Task) types.Task {
+	return types.Task{
+		TaskArn:              aws.String(t.ARN),
+		ClusterArn:           nonEmpty(t.ClusterARN),
+		ContainerInstanceArn: nonEmpty(t.InstanceARN),
+		Group:                nonEmpty(t.Group),
+		LastStatus:           aws.String(t.LastStatus),
+		DesiredStatus:        aws.String(t.DesiredStatus),
+		Cpu:                  nonEmpty(cluster.FormatSize(t.Size.CPU)),
+		Memory:               nonEmpty(cluster.FormatSize(t.Size.Memory)),
+		StartedBy:            nonEmpty(t.StartedBy),
+		LaunchType:           types.LaunchType(t.LaunchType),
+		CapacityProviderName: nonEmpty(t.CapacityProviderName),
+		TaskDefinitionArn:    nonEmpty(t.TaskDefinitionARN),
+		AvailabilityZone:     nonEmpty(t.AvailabilityZone),
+		CreatedAt:            timeRef(t.CreatedAt),
+		StartedAt:            timeRef(t.StartedAt),
+		StoppedAt:            timeRef(t.StoppedAt),
+		StoppedReason:        nonEmpty(t.StoppedReason),
+		StopCode:             types.TaskStopCode(t.StopCode),
+		Version:              t.Version,
+	}
+}
+
+// TaskFromAPI builds the model of a described live task.
+func TaskFromAPI(tk types.Task) (*cluster.Task, error) {
+	t := &cluster.Task{
+		ARN:                  aws.ToString(tk.TaskArn),
+		ClusterARN:           aws.ToString(tk.ClusterArn),
+		InstanceARN:          aws.ToString(tk.ContainerInstanceArn),
+		Group:                aws.ToString(tk.Group),
+		DesiredStatus:        aws.ToString(tk.DesiredStatus),
+		StartedBy:            aws.ToString(tk.StartedBy),
+		LaunchType:           string(tk.LaunchType),
+		CapacityProviderName: aws.ToString(tk.CapacityProviderName),
+		TaskDefinitionARN:    aws.ToString(tk.TaskDefinitionArn),
+		AvailabilityZone:     aws.ToString(tk.AvailabilityZone),
+		CreatedAt:            aws.ToTime(tk.CreatedAt),
+		StartedAt:            aws.ToTime(tk.StartedAt),
+		Version:              tk.Version,
+	}
+	var err error
+	if t.LastStatus, err = cluster.NormalizeTaskStatus(aws.ToString(tk.LastStatus), t.DesiredStatus); err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
+	}
+	if t.Size.CPU, err = cluster.ParseCPU(aws.ToString(tk.Cpu)); err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
+	}
+	if t.Size.Memory, err = cluster.ParseMemory(aws.ToString(tk.Memory)); err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
+	}
+	return t, nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+func timeRef(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return aws.Time(t)
+}
+
+// BuildCluster assembles a model from described instances, services and tasks, as the
+// reader gathers them. Services and tasks the cluster cannot hold (a task on an
+// instance that was not described, say) are errors naming the item.
+func BuildCluster(c *cluster.Cluster, instances []types.ContainerInstance, services []types.Service, tasks []types.Task) error {
+	var errs []error
+	for _, ci := range instances {
+		if err := c.AddInstance(InstanceFromAPI(ci)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, sv := range services {
+		if err := c.AddService(ServiceFromAPI(sv)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, tk := range tasks {
+		t, err := TaskFromAPI(tk)
+		if err == nil {
+			err = c.AddTask(t)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.DeriveTaskSizes()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,90 @@
+package ecsclient_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	ct "github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster/clustertest"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/snapshot"
+)
+
+// The model survives a trip through the SDK's types: what the simulator answers is
+// what the reader rebuilds.
+func TestModelToAPIAndBack(t *testing.T) {
+	for name, c := range map[string]*cluster.Cluster{"headline": ct.Headline(), "mixed": ct.Mixed()} {
+		t.Run(name, func(t *testing.T) {
+			var cis []types.ContainerInstance
+			for _, i := range c.Instances() {
+				cis = append(cis, ecsclient.InstanceToAPI(i))
+			}
+			var svcs []types.Service
+			for _, s := range c.Services() {
+				svcs = append(svcs, ecsclient.ServiceToAPI(s, true))
+			}
+			var tasks []types.Task
+			for _, tk := range c.AllTasks() {
+				tasks = append(tasks, ecsclient.TaskToAPI(tk))
+			}
+			back := cluster.New(c.Name, c.Region, c.Account)
+			if err := ecsclient.BuildCluster(back, cis, svcs, tasks); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(encode(t, c), encode(t, back)); diff != "" {
+				t.Errorf("round trip (-model +rebuilt):\n%s", diff)
+			}
+		})
+	}
+}
+
+func encode(t *testing.T, c *cluster.Cluster) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := snapshot.Encode(&b, c, snapshot.Simulation{}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestServiceFromAPIDefaults(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        types.Service
+		wantMin   int32
+		wantMax   int32
+		wantCtl   string
+		wantSched string
+	}{
+		{"bare replica service", types.Service{ServiceName: aws.String("a")}, 100, 200, "ECS", "REPLICA"},
+		{"bare daemon service", types.Service{ServiceName: aws.String("d"), SchedulingStrategy: types.SchedulingStrategyDaemon}, 0, 100, "ECS", "DAEMON"},
+		{"explicit values win", types.Service{ServiceName: aws.String("e"),
+			DeploymentConfiguration: &types.DeploymentConfiguration{MinimumHealthyPercent: aws.Int32(50)},
+			DeploymentController:    &types.DeploymentController{Type: types.DeploymentControllerTypeCodeDeploy}}, 50, 200, "CODE_DEPLOY", "REPLICA"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := ecsclient.ServiceFromAPI(tt.in)
+			got := []any{s.MinimumHealthyPercent, s.MaximumPercent, s.DeploymentController, s.SchedulingStrategy, s.Status}
+			want := []any{tt.wantMin, tt.wantMax, tt.wantCtl, tt.wantSched, "ACTIVE"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTaskFromAPIRejectsWhatTheModelCannotHold(t *testing.T) {
+	for _, tk := range []types.Task{
+		{TaskArn: aws.String("t1"), LastStatus: aws.String("RUNNING"), DesiredStatus: aws.String("STOPPED")},
+		{TaskArn: aws.String("t2"), LastStatus: aws.String("RUNNING"), DesiredStatus: aws.String("RUNNING"), Cpu: aws.String("many")},
+	} {
+		if _, err := ecsclient.TaskFromAPI(tk); err == nil {
+			t.Errorf("TaskFromAPI(%s) accepted", aws.ToString(tk.TaskArn))
+		}
+	}
+}
