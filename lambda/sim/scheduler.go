@@ -1,0 +1,409 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+)
+
+// The service scheduler. Each service is looked at in steps: when something changes
+// (a deployment, an instance's state) and whenever one of its PENDING tasks comes up
+// RUNNING (TaskStart after it started). One step is one wave: it stops what the
+// deployment configuration lets it stop, then starts what it lets it start.
+
+func (s *Sim) step(svc *cluster.Service) {
+	delete(s.stalled, svc)
+	s.promote(svc)
+	if svc.Status != cluster.ServiceActive {
+		return
+	}
+	var unfinished bool
+	if svc.IsDaemon() {
+		unfinished = s.daemonStep(svc)
+	} else {
+		unfinished = s.replicaStep(svc)
+	}
+	s.refreshDeployments(svc)
+	s.checkBelowMinHealthy(svc)
+
+	var earliest time.Time
+	for _, t := range svc.Tasks() {
+		if at, ok := s.readyAt[t]; ok && (earliest.IsZero() || at.Before(earliest)) {
+			earliest = at
+		}
+	}
+	switch {
+	case !earliest.IsZero():
+		s.schedule(svc, earliest)
+	case unfinished:
+		// Nothing will change for this service until capacity frees up or an
+		// instance changes; instanceChanged and stopTask wake it.
+		s.stalled[svc] = true
+	}
+}
+
+// promote moves the service's PENDING tasks whose start time has come to RUNNING.
+func (s *Sim) promote(svc *cluster.Service) {
+	for _, t := range svc.Tasks() {
+		if at, ok := s.readyAt[t]; ok && !at.After(s.now) {
+			delete(s.readyAt, t)
+			s.c.SetRunning(t, s.now)
+		}
+	}
+}
+
+// isOld reports whether a live task is to be replaced: it belongs to a deployment that
+// is no longer the primary one, or it runs on a DRAINING instance.
+func (s *Sim) isOld(svc *cluster.Service, t *cluster.Task) bool {
+	if i := s.c.Instance(t.InstanceARN); i != nil && i.Status == cluster.StatusDraining {
+		return true
+	}
+	p := svc.Primary()
+	if p == nil || t.StartedBy == p.ID {
+		return false
+	}
+	for _, d := range svc.Deployments {
+		if d.ID == t.StartedBy {
+			return true
+		}
+	}
+	return false // not started by a known deployment: counted with the primary
+}
+
+// replicaStep is one wave of the REPLICA scheduler. It reports whether work is left.
+//
+// ECS (deployment-type-ecs, container-instance-draining): at least
+// ceil(desired x minimumHealthyPercent) tasks stay RUNNING and at most
+// floor(desired x maximumPercent) are RUNNING or PENDING; service tasks PENDING on a
+// DRAINING instance stop at once; RUNNING ones are replaced within those bounds.
+func (s *Sim) replicaStep(svc *cluster.Service) bool {
+	var keepRunning, keepPending, oldRunning []*cluster.Task
+	for _, t := range svc.Tasks() {
+		switch old := s.isOld(svc, t); {
+		case old && t.LastStatus == cluster.TaskPending:
+			s.stopTask(t, "Task superseded before it started")
+		case old:
+			oldRunning = append(oldRunning, t)
+		case t.LastStatus == cluster.TaskPending:
+			keepPending = append(keepPending, t)
+		default:
+			keepRunning = append(keepRunning, t)
+		}
+	}
+	desired := int(svc.DesiredCount)
+	minHealthy, maxTotal := svc.HealthyBounds()
+
+	// Scale-in: a lowered desired count stops the surplus at once, PENDING first.
+	for surplus := len(keepRunning) + len(keepPending) - desired; surplus > 0; surplus-- {
+		if n := len(keepPending); n > 0 {
+			s.stopTask(keepPending[n-1], "Scaling activity initiated by (deployment)")
+			keepPending = keepPending[:n-1]
+			continue
+		}
+		victim := s.c.PickToStop(svc, keepRunning)
+		s.stopTask(victim, "Scaling activity initiated by (deployment)")
+		keepRunning = without(keepRunning, victim)
+	}
+
+	// Stop old tasks while the service keeps its minimum healthy count.
+	healthy := len(keepRunning) + len(oldRunning)
+	for canStop := healthy - minHealthy; canStop > 0 && len(oldRunning) > 0; canStop-- {
+		victim := s.c.PickToStop(svc, oldRunning)
+		s.stopTask(victim, stopReason(s.c, victim))
+		oldRunning = without(oldRunning, victim)
+	}
+
+	// Start replacements up to the maximum.
+	need := desired - len(keepRunning) - len(keepPending)
+	room := maxTotal - (len(keepRunning) + len(keepPending) + len(oldRunning))
+	started := 0
+	for ; started < min(need, room); started++ {
+		if !s.startTask(svc) {
+			break
+		}
+	}
+	return len(oldRunning) > 0 || started < need
+}
+
+func stopReason(c *cluster.Cluster, t *cluster.Task) string {
+	if i := c.Instance(t.InstanceARN); i != nil && i.Status == cluster.StatusDraining {
+		return "Service " + t.ServiceName() + ": container instance is in DRAINING state"
+	}
+	return "Deployment replaced the task"
+}
+
+// daemonStep keeps one task of a DAEMON service on every ACTIVE, connected instance
+// that satisfies its constraints and has room. On a DRAINING instance the daemon task
+// is the last to stop: it stops once the instance's other service tasks are gone. A new
+// deployment replaces each daemon task in place (ECS's daemon defaults, min 0 % and max
+// 100 %, stop it before starting the new one). It reports whether work is left.
+func (s *Sim) daemonStep(svc *cluster.Service) bool {
+	byInstance := map[string][]*cluster.Task{}
+	for _, t := range svc.Tasks() {
+		byInstance[t.InstanceARN] = append(byInstance[t.InstanceARN], t)
+	}
+	eligible, err := s.c.Candidates(svc, cluster.Resources{})
+	if err != nil {
+		s.logEvent(svc, err.Error())
+		return false
+	}
+	isEligible := map[*cluster.Instance]bool{}
+	for _, i := range eligible {
+		isEligible[i] = true
+	}
+	unfinished := false
+	for _, i := range s.c.Instances() {
+		tasks := byInstance[i.ARN]
+		switch {
+		case i.Status == cluster.StatusDraining:
+			if len(tasks) > 0 && otherServiceTasks(s.c, i, svc) > 0 {
+				unfinished = true // waits for the replica tasks to leave
+				continue
+			}
+			for _, t := range tasks {
+				s.stopTask(t, "Container instance is in DRAINING state")
+			}
+			continue
+		case i.Status != cluster.StatusActive:
+			for _, t := range tasks {
+				s.stopTask(t, "Container instance is not ACTIVE")
+			}
+			continue
+		case !isEligible[i]:
+			continue
+		}
+		current := 0
+		for _, t := range tasks {
+			if s.isOld(svc, t) {
+				s.stopTask(t, "Deployment replaced the task")
+				continue
+			}
+			current++
+		}
+		if current == 0 {
+			if !s.startTaskOn(svc, i) {
+				unfinished = true
+			}
+		}
+	}
+	svc.DesiredCount = int32(len(eligible))
+	return unfinished
+}
+
+// otherServiceTasks counts live tasks of other services on the instance.
+func otherServiceTasks(c *cluster.Cluster, i *cluster.Instance, except *cluster.Service) int {
+	n := 0
+	for _, t := range i.Tasks() {
+		if name := t.ServiceName(); name != "" && name != except.Name {
+			if svc := c.Service(name); svc != nil && !svc.IsDaemon() {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// startTask places and starts one task of svc; false when nothing can take it.
+func (s *Sim) startTask(svc *cluster.Service) bool {
+	if svc.OnFargate() {
+		return s.startTaskOn(svc, nil)
+	}
+	i, err := s.c.Place(svc, svc.TaskSize, s.rng.IntN)
+	if err != nil {
+		s.logEvent(svc, err.Error())
+		return false
+	}
+	if i == nil {
+		s.logEvent(svc, fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements.", svc.Name))
+		return false
+	}
+	return s.startTaskOn(svc, i)
+}
+
+// startTaskOn starts a PENDING task of svc on i (nil: Fargate). It checks that the task
+// fits, which daemon placement needs.
+func (s *Sim) startTaskOn(svc *cluster.Service, i *cluster.Instance) bool {
+	t := &cluster.Task{
+		ARN:           fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", s.c.Region, s.c.Account, s.c.Name, s.hex(32)),
+		ClusterARN:    s.c.ARN,
+		Group:         cluster.ServiceGroup(svc.Name),
+		LastStatus:    cluster.TaskPending,
+		DesiredStatus: cluster.TaskRunning,
+		Size:          svc.TaskSize,
+		LaunchType:    svc.LaunchType,
+		CreatedAt:     s.now,
+		Version:       1,
+	}
+	t.TaskDefinitionARN = svc.TaskDefinition
+	if p := svc.Primary(); p != nil {
+		t.StartedBy = p.ID
+		if p.TaskDefinition != "" {
+			t.TaskDefinitionARN = p.TaskDefinition
+		}
+	}
+	if i != nil {
+		if !i.Remaining.Fits(t.Size) {
+			return false
+		}
+		t.InstanceARN = i.ARN
+		t.AvailabilityZone = i.Zone
+		t.CapacityProviderName = i.CapacityProviderName
+		if t.LaunchType == "" && t.CapacityProviderName == "" {
+			t.LaunchType = cluster.LaunchEC2
+		}
+	}
+	if err := s.c.StartTask(t); err != nil {
+		s.logEvent(svc, err.Error())
+		return false
+	}
+	s.readyAt[t] = s.now.Add(s.taskStart)
+	s.stats.TasksStarted++
+	return true
+}
+
+func (s *Sim) stopTask(t *cluster.Task, reason string) {
+	s.c.StopTask(t, s.now, reason)
+	delete(s.readyAt, t)
+	s.stats.TasksStopped++
+	s.wakeStalled()
+}
+
+// wakeStalled gives every stalled service another look now: something changed that may
+// unblock it (capacity freed, an instance came back).
+func (s *Sim) wakeStalled() {
+	for svc := range s.stalled {
+		delete(s.stalled, svc)
+		s.schedule(svc, s.now)
+	}
+}
+
+// instanceChanged reacts to an instance joining or changing state: its services and
+// every daemon service look again, and stalled services may now fit.
+func (s *Sim) instanceChanged(i *cluster.Instance) {
+	i.Version++
+	for _, t := range i.Tasks() {
+		if svc := s.c.ServiceOf(t); svc != nil {
+			s.schedule(svc, s.now)
+		}
+	}
+	for _, svc := range s.c.Services() {
+		if svc.IsDaemon() {
+			s.schedule(svc, s.now)
+		}
+	}
+	s.wakeStalled()
+}
+
+// refreshDeployments recounts each deployment's tasks, drops deployments with none
+// left, and completes the primary once it alone runs the desired count.
+func (s *Sim) refreshDeployments(svc *cluster.Service) {
+	p := svc.Primary()
+	if p == nil {
+		return
+	}
+	running, pending := map[string]int32{}, map[string]int32{}
+	for _, t := range svc.Tasks() {
+		id := t.StartedBy
+		if !hasDeployment(svc, id) {
+			id = p.ID
+		}
+		if t.LastStatus == cluster.TaskRunning {
+			running[id]++
+		} else {
+			pending[id]++
+		}
+	}
+	kept := svc.Deployments[:0]
+	for _, d := range svc.Deployments {
+		d.RunningCount, d.PendingCount = running[d.ID], pending[d.ID]
+		if d == p || d.RunningCount+d.PendingCount > 0 {
+			kept = append(kept, d)
+		}
+	}
+	svc.Deployments = kept
+	p.DesiredCount = svc.DesiredCount
+	if p.RolloutState == cluster.RolloutInProgress && len(svc.Deployments) == 1 &&
+		p.RunningCount == svc.DesiredCount && p.PendingCount == 0 {
+		p.RolloutState = cluster.RolloutCompleted
+		p.RolloutStateReason = "ECS deployment " + p.ID + " completed."
+		p.UpdatedAt = s.now
+		s.logEvent(svc, "(service "+svc.Name+") has reached a steady state.")
+	}
+}
+
+func hasDeployment(svc *cluster.Service, id string) bool {
+	for _, d := range svc.Deployments {
+		if d.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Sim) isBelowMinHealthy(svc *cluster.Service) bool {
+	if svc.IsDaemon() || svc.DesiredCount == 0 {
+		return false
+	}
+	minHealthy, _ := svc.HealthyBounds()
+	return svc.RunningCount() < minHealthy
+}
+
+// checkBelowMinHealthy counts a service falling below its minimum healthy count (not
+// staying below it).
+func (s *Sim) checkBelowMinHealthy(svc *cluster.Service) {
+	below := s.isBelowMinHealthy(svc)
+	if below && !s.below[svc] {
+		s.stats.BelowMinHealthy++
+		s.logEvent(svc, "fell below its minimum healthy percent")
+	}
+	s.below[svc] = below
+}
+
+// newDeployment makes a new PRIMARY deployment of svc, as UpdateService does.
+func (s *Sim) newDeployment(svc *cluster.Service, taskDefinition string) *cluster.Deployment {
+	for _, d := range svc.Deployments {
+		d.Status = cluster.DeploymentActive
+	}
+	d := &cluster.Deployment{
+		ID:             "ecs-svc/" + s.digits(19),
+		Status:         cluster.DeploymentPrimary,
+		TaskDefinition: taskDefinition,
+		DesiredCount:   svc.DesiredCount,
+		RolloutState:   cluster.RolloutInProgress,
+		LaunchType:     svc.LaunchType,
+		CreatedAt:      s.now,
+		UpdatedAt:      s.now,
+	}
+	svc.Deployments = append([]*cluster.Deployment{d}, svc.Deployments...)
+	svc.TaskDefinition = taskDefinition
+	s.logEvent(svc, "(service "+svc.Name+") has started a new deployment "+d.ID+".")
+	s.schedule(svc, s.now)
+	return d
+}
+
+func without(ts []*cluster.Task, t *cluster.Task) []*cluster.Task {
+	for k := range ts {
+		if ts[k] == t {
+			return append(ts[:k], ts[k+1:]...)
+		}
+	}
+	return ts
+}
+
+func (s *Sim) hex(n int) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, n)
+	for k := range b {
+		b[k] = digits[s.rng.IntN(16)]
+	}
+	return string(b)
+}
+
+func (s *Sim) digits(n int) string {
+	b := make([]byte, n)
+	for k := range b {
+		b[k] = byte('0' + s.rng.IntN(10))
+	}
+	return string(b)
+}

@@ -1,0 +1,257 @@
+// Package sim is an ECS cluster simulator: it implements ecsclient.API over the
+// cluster model on a virtual clock, with the request limits, error codes, placement,
+// deployment waves and draining behaviour ECS documents (sources in README.md and
+// ../shared/reference/ecs-facts.md). Every call is recorded, faults can be injected
+// per action, and nothing ever sleeps.
+//
+// A Sim is safe for concurrent use; each call runs under one lock.
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/snapshot"
+)
+
+var _ ecsclient.API = (*Sim)(nil)
+
+// Options configure a simulator.
+type Options struct {
+	// Now is where the virtual clock starts.
+	Now time.Time
+	// TaskStart is how long a started task stays PENDING: one wave of a deployment or
+	// drain (default 30 s).
+	TaskStart time.Duration
+	// Seed drives the random placement strategy and the IDs of new tasks and
+	// deployments.
+	Seed uint64
+}
+
+// OptionsFrom takes the options a snapshot's simulation block sets.
+func OptionsFrom(s snapshot.Simulation) Options {
+	return Options{Now: s.Now, TaskStart: s.TaskStart(), Seed: uint64(s.Seed)}
+}
+
+// Sim is a simulated ECS cluster.
+type Sim struct {
+	mu        sync.Mutex
+	c         *cluster.Cluster
+	now       time.Time
+	taskStart time.Duration
+	rng       *rand.Rand
+
+	queue     stepQueue
+	next      map[*cluster.Service]time.Time // each service's scheduled step
+	stalled   map[*cluster.Service]bool      // work left that only an outside change can unblock
+	readyAt   map[*cluster.Task]time.Time    // when a PENDING task becomes RUNNING
+	deadlines []*deadlineCtx
+
+	calls    []Call
+	counts   map[string]int
+	faults   FaultFunc
+	below    map[*cluster.Service]bool
+	stats    Stats
+	eventLog []Event
+}
+
+// New simulates c, which the simulator takes over: read it through View.
+func New(c *cluster.Cluster, o Options) *Sim {
+	if o.TaskStart <= 0 {
+		o.TaskStart = time.Duration(snapshot.DefaultTaskStartSeconds) * time.Second
+	}
+	s := &Sim{
+		c:         c,
+		now:       o.Now,
+		taskStart: o.TaskStart,
+		rng:       rand.New(rand.NewPCG(o.Seed, o.Seed^0x5deece66d)),
+		next:      map[*cluster.Service]time.Time{},
+		stalled:   map[*cluster.Service]bool{},
+		readyAt:   map[*cluster.Task]time.Time{},
+		counts:    map[string]int{},
+		below:     map[*cluster.Service]bool{},
+	}
+	for _, t := range c.AllTasks() {
+		if t.LastStatus == cluster.TaskPending {
+			s.readyAt[t] = s.now.Add(s.taskStart)
+		}
+	}
+	// Every service gets a first look: deployments in progress, tasks on DRAINING
+	// instances and daemons missing from instances carry on as ECS would.
+	for _, svc := range c.Services() {
+		s.below[svc] = s.isBelowMinHealthy(svc)
+		s.schedule(svc, s.now)
+	}
+	return s
+}
+
+// View runs fn on the simulated cluster under the simulator's lock. fn must not keep
+// the pointer or call the simulator.
+func (s *Sim) View(fn func(c *cluster.Cluster)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.c)
+}
+
+// RegisterInstance adds a container instance, as the agent's first registration does:
+// daemon services place their task on it at once.
+func (s *Sim) RegisterInstance(i *cluster.Instance) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.c.AddInstance(i); err != nil {
+		return err
+	}
+	s.instanceChanged(i)
+	return nil
+}
+
+// Call is one recorded API call.
+type Call struct {
+	Action string
+	At     time.Time
+	Input  any // the caller's input pointer, as passed
+	Err    error
+}
+
+// Calls returns the recorded calls in order.
+func (s *Sim) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Stats are the simulator's counters.
+type Stats struct {
+	Calls         map[string]int // per action
+	APICalls      int
+	MutatingCalls int
+	// BelowMinHealthy counts the times a REPLICA service's RUNNING tasks fell below
+	// ceil(desired x minimumHealthyPercent).
+	BelowMinHealthy int
+	TasksStarted    int
+	TasksStopped    int
+}
+
+// Stats returns a copy of the counters.
+func (s *Sim) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.stats
+	out.Calls = make(map[string]int, len(s.counts))
+	for k, v := range s.counts {
+		out.Calls[k] = v
+	}
+	return out
+}
+
+// Event is something the simulated scheduler did, for reports and debugging.
+type Event struct {
+	At      time.Time
+	Service string
+	Message string
+}
+
+// Events returns what the scheduler did, in order.
+func (s *Sim) Events() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Event(nil), s.eventLog...)
+}
+
+// Fault is what an injected fault does to one call.
+type Fault struct {
+	// Err fails the call with this error (wrapped as the SDK wraps service errors);
+	// the call changes nothing.
+	Err error
+	// ItemFailure answers every item of a batch call (DescribeContainerInstances,
+	// DescribeServices, DescribeTasks, UpdateContainerInstancesState) with a failure
+	// of this reason instead of the item.
+	ItemFailure string
+	// Delay is virtual latency before the answer; a context deadline inside it fails
+	// the call with the context's error.
+	Delay time.Duration
+}
+
+// FaultFunc decides the fault for the n-th call (from 1) of an action; the zero Fault
+// lets the call through. It runs under the simulator's lock and must not call it.
+type FaultFunc func(action string, n int) Fault
+
+// SetFaults installs f (nil removes it).
+func (s *Sim) SetFaults(f FaultFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f
+}
+
+// FailNth fails the n-th call of action with f and lets every other call through.
+func FailNth(action string, n int, f Fault) FaultFunc {
+	return func(a string, k int) Fault {
+		if a == action && k == n {
+			return f
+		}
+		return Fault{}
+	}
+}
+
+// begin records a call and applies its fault. The caller holds the lock; the returned
+// index lets it record the call's outcome with end.
+func (s *Sim) begin(ctx context.Context, action string, input any) (Fault, int, error) {
+	if err := ctx.Err(); err != nil {
+		// A cancelled context never reaches the service.
+		return Fault{}, -1, opError(action, err)
+	}
+	s.counts[action]++
+	s.stats.APICalls++
+	if ecsclient.Mutating[action] {
+		s.stats.MutatingCalls++
+	}
+	s.calls = append(s.calls, Call{Action: action, At: s.now, Input: input})
+	idx := len(s.calls) - 1
+	var f Fault
+	if s.faults != nil {
+		f = s.faults(action, s.counts[action])
+	}
+	if f.Delay > 0 {
+		if err := s.sleepLocked(ctx, f.Delay); err != nil {
+			return f, idx, s.end(idx, opError(action, err))
+		}
+	}
+	if f.Err != nil {
+		return f, idx, s.end(idx, opError(action, f.Err))
+	}
+	return f, idx, nil
+}
+
+func (s *Sim) end(idx int, err error) error {
+	if idx >= 0 {
+		s.calls[idx].Err = err
+	}
+	return err
+}
+
+func (s *Sim) logEvent(svc *cluster.Service, msg string) {
+	s.eventLog = append(s.eventLog, Event{At: s.now, Service: svc.Name, Message: msg})
+}
+
+// KillTask stops a live task the way a crash, an OOM kill or a lost host does, outside
+// any deployment's bounds; its service replaces it. It is how tests make a service fall
+// below its minimum healthy count.
+func (s *Sim) KillTask(arn string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.task(arn)
+	if t == nil || !t.Live() {
+		return fmt.Errorf("no live task %s", arn)
+	}
+	s.stopTask(t, "Essential container in task exited")
+	if svc := s.c.ServiceOf(t); svc != nil {
+		s.checkBelowMinHealthy(svc)
+		s.schedule(svc, s.now)
+	}
+	return nil
+}
