@@ -204,10 +204,20 @@ func (b *Builder) deployment(s *cluster.Service, status, rollout string) *cluste
 // Tasks adds n RUNNING tasks of the service on the instance (nil for Fargate),
 // reserving their resources. They belong to the service's oldest deployment.
 func (b *Builder) Tasks(s *cluster.Service, on *cluster.Instance, n int) []*cluster.Task {
+	return b.serviceTasks(s, on, n, cluster.TaskRunning)
+}
+
+// PendingTasks adds n PENDING tasks of the service: started, not yet running.
+func (b *Builder) PendingTasks(s *cluster.Service, on *cluster.Instance, n int) []*cluster.Task {
+	return b.serviceTasks(s, on, n, cluster.TaskPending)
+}
+
+func (b *Builder) serviceTasks(s *cluster.Service, on *cluster.Instance, n int, status string) []*cluster.Task {
 	dep := s.Deployments[len(s.Deployments)-1]
 	var out []*cluster.Task
 	for range n {
 		t := b.task(cluster.ServiceGroup(s.Name), s.TaskSize, on)
+		t.LastStatus = status
 		t.StartedBy = dep.ID
 		t.TaskDefinitionARN = s.TaskDefinition
 		if s.OnFargate() {
