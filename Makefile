@@ -17,8 +17,11 @@ fmt-check:
 vet:
 	go vet ./...
 
+# The simulator serves concurrent callers (the local endpoint), so it also runs under
+# the race detector.
 unit:
 	go test ./...
+	go test -race ./lambda/sim/
 
 # The Lambda binary for provided.al2023 on arm64 (SPEC §10).
 build:
