@@ -64,6 +64,24 @@ func failure(arn, reason string) types.Failure {
 	return types.Failure{Arn: aws.String(arn), Reason: aws.String(reason)}
 }
 
+// describe answers a batch of identifiers: each one's item, or a failure (the injected
+// one, else MISSING for an identifier lookup does not know).
+func describe[T, A any](s *Sim, f Fault, kind string, ids []string, lookup func(string) *T, answer func(*T) A) ([]A, []types.Failure) {
+	items, failures := []A{}, []types.Failure{}
+	for _, id := range ids {
+		v := lookup(id)
+		switch {
+		case f.ItemFailure != "":
+			failures = append(failures, failure(s.missingARN(kind, id), f.ItemFailure))
+		case v == nil:
+			failures = append(failures, failure(s.missingARN(kind, id), ecsclient.FailureMissing))
+		default:
+			items = append(items, answer(v))
+		}
+	}
+	return items, failures
+}
+
 // pageSize validates maxResults (1-100) and applies the action's default.
 func pageSize(max *int32, def int) (int, error) {
 	if max == nil {
@@ -110,72 +128,49 @@ func page[T any](action string, items []T, match func(T) bool, token *string, si
 // other than INACTIVE", so DRAINING ones are included). filter takes the cluster query
 // language subset cluster.ParseQuery supports.
 func (s *Sim) ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, _ ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error) {
-	const action = "ListContainerInstances"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, idx, err := s.begin(ctx, action, in)
-	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (*ecs.ListContainerInstancesOutput, error) {
-		return nil, s.end(idx, opError(action, err))
-	}
-	if err := s.checkCluster(in.Cluster); err != nil {
-		return fail(err)
-	}
-	size, err := pageSize(in.MaxResults, ecsclient.DefaultListInstancesPage)
-	if err != nil {
-		return fail(err)
-	}
-	match := func(i *cluster.Instance) bool { return i.Status != cluster.StatusInactive }
-	if in.Status != "" {
-		match = func(i *cluster.Instance) bool { return i.Status == string(in.Status) }
-	}
-	if in.Filter != nil {
-		q, err := cluster.ParseQuery(*in.Filter)
-		if err != nil {
-			return fail(invalidParameter("Invalid filter: %v", err))
+	return serve(ctx, s, "ListContainerInstances", in, func(_ Fault) (*ecs.ListContainerInstancesOutput, error) {
+		if err := s.checkCluster(in.Cluster); err != nil {
+			return nil, err
 		}
-		byStatus := match
-		match = func(i *cluster.Instance) bool { return byStatus(i) && q(i) }
-	}
-	items, next, err := page(action, s.c.Instances(), match, in.NextToken, size)
-	if err != nil {
-		return fail(err)
-	}
-	out := &ecs.ListContainerInstancesOutput{NextToken: next, ContainerInstanceArns: []string{}}
-	for _, i := range items {
-		out.ContainerInstanceArns = append(out.ContainerInstanceArns, i.ARN)
-	}
-	return out, nil
+		size, err := pageSize(in.MaxResults, ecsclient.DefaultListInstancesPage)
+		if err != nil {
+			return nil, err
+		}
+		match := func(i *cluster.Instance) bool { return i.Status != cluster.StatusInactive }
+		if in.Status != "" {
+			match = func(i *cluster.Instance) bool { return i.Status == string(in.Status) }
+		}
+		if in.Filter != nil {
+			q, err := cluster.ParseQuery(*in.Filter)
+			if err != nil {
+				return nil, invalidParameter("Invalid filter: %v", err)
+			}
+			byStatus := match
+			match = func(i *cluster.Instance) bool { return byStatus(i) && q(i) }
+		}
+		items, next, err := page("ListContainerInstances", s.c.Instances(), match, in.NextToken, size)
+		if err != nil {
+			return nil, err
+		}
+		out := &ecs.ListContainerInstancesOutput{NextToken: next, ContainerInstanceArns: []string{}}
+		for _, i := range items {
+			out.ContainerInstanceArns = append(out.ContainerInstanceArns, i.ARN)
+		}
+		return out, nil
+	})
 }
 
 // DescribeContainerInstances describes up to 100 instances; unknown ones come back as
 // MISSING failures, not as an error.
 func (s *Sim) DescribeContainerInstances(ctx context.Context, in *ecs.DescribeContainerInstancesInput, _ ...func(*ecs.Options)) (*ecs.DescribeContainerInstancesOutput, error) {
-	const action = "DescribeContainerInstances"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, idx, err := s.begin(ctx, action, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkBatch(in.Cluster, len(in.ContainerInstances), ecsclient.MaxDescribeInstances, "containerInstances"); err != nil {
-		return nil, s.end(idx, opError(action, err))
-	}
-	out := &ecs.DescribeContainerInstancesOutput{ContainerInstances: []types.ContainerInstance{}, Failures: []types.Failure{}}
-	for _, id := range in.ContainerInstances {
-		i := s.instance(id)
-		switch {
-		case f.ItemFailure != "":
-			out.Failures = append(out.Failures, failure(s.missingARN("container-instance", id), f.ItemFailure))
-		case i == nil:
-			out.Failures = append(out.Failures, failure(s.missingARN("container-instance", id), ecsclient.FailureMissing))
-		default:
-			out.ContainerInstances = append(out.ContainerInstances, ecsclient.InstanceToAPI(i))
+	return serve(ctx, s, "DescribeContainerInstances", in, func(f Fault) (*ecs.DescribeContainerInstancesOutput, error) {
+		if err := s.checkBatch(in.Cluster, len(in.ContainerInstances), ecsclient.MaxDescribeInstances, "containerInstances"); err != nil {
+			return nil, err
 		}
-	}
-	return out, nil
+		out := &ecs.DescribeContainerInstancesOutput{}
+		out.ContainerInstances, out.Failures = describe(s, f, "container-instance", in.ContainerInstances, s.instance, ecsclient.InstanceToAPI)
+		return out, nil
+	})
 }
 
 // checkBatch validates the cluster and a batch size of 1..limit.
@@ -194,122 +189,96 @@ func (s *Sim) checkBatch(clusterName *string, n, limit int, what string) error {
 
 // ListServices lists ACTIVE services, 10 a page unless maxResults says otherwise.
 func (s *Sim) ListServices(ctx context.Context, in *ecs.ListServicesInput, _ ...func(*ecs.Options)) (*ecs.ListServicesOutput, error) {
-	const action = "ListServices"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, idx, err := s.begin(ctx, action, in)
-	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (*ecs.ListServicesOutput, error) { return nil, s.end(idx, opError(action, err)) }
-	if err := s.checkCluster(in.Cluster); err != nil {
-		return fail(err)
-	}
-	size, err := pageSize(in.MaxResults, ecsclient.DefaultListServicesPage)
-	if err != nil {
-		return fail(err)
-	}
-	match := func(svc *cluster.Service) bool {
-		return svc.Status == cluster.ServiceActive &&
-			(in.LaunchType == "" || string(in.LaunchType) == svc.LaunchType) &&
-			(in.SchedulingStrategy == "" || string(in.SchedulingStrategy) == svc.SchedulingStrategy)
-	}
-	items, next, err := page(action, s.c.Services(), match, in.NextToken, size)
-	if err != nil {
-		return fail(err)
-	}
-	out := &ecs.ListServicesOutput{NextToken: next, ServiceArns: []string{}}
-	for _, svc := range items {
-		out.ServiceArns = append(out.ServiceArns, svc.ARN)
-	}
-	return out, nil
+	return serve(ctx, s, "ListServices", in, func(_ Fault) (*ecs.ListServicesOutput, error) {
+		if err := s.checkCluster(in.Cluster); err != nil {
+			return nil, err
+		}
+		size, err := pageSize(in.MaxResults, ecsclient.DefaultListServicesPage)
+		if err != nil {
+			return nil, err
+		}
+		match := func(svc *cluster.Service) bool {
+			return svc.Status == cluster.ServiceActive &&
+				(in.LaunchType == "" || string(in.LaunchType) == svc.LaunchType) &&
+				(in.SchedulingStrategy == "" || string(in.SchedulingStrategy) == svc.SchedulingStrategy)
+		}
+		items, next, err := page("ListServices", s.c.Services(), match, in.NextToken, size)
+		if err != nil {
+			return nil, err
+		}
+		out := &ecs.ListServicesOutput{NextToken: next, ServiceArns: []string{}}
+		for _, svc := range items {
+			out.ServiceArns = append(out.ServiceArns, svc.ARN)
+		}
+		return out, nil
+	})
 }
 
 // DescribeServices describes up to 10 services by name or ARN; tags only with include
 // TAGS; unknown ones are MISSING failures.
 func (s *Sim) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, _ ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
-	const action = "DescribeServices"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, idx, err := s.begin(ctx, action, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkBatch(in.Cluster, len(in.Services), ecsclient.MaxDescribeServices, "services"); err != nil {
-		return nil, s.end(idx, opError(action, err))
-	}
-	withTags := slices.Contains(in.Include, types.ServiceFieldTags)
-	out := &ecs.DescribeServicesOutput{Services: []types.Service{}, Failures: []types.Failure{}}
-	for _, id := range in.Services {
-		svc := s.c.Service(id)
-		switch {
-		case f.ItemFailure != "":
-			out.Failures = append(out.Failures, failure(s.missingARN("service", id), f.ItemFailure))
-		case svc == nil:
-			out.Failures = append(out.Failures, failure(s.missingARN("service", id), ecsclient.FailureMissing))
-		default:
-			out.Services = append(out.Services, ecsclient.ServiceToAPI(svc, withTags))
+	return serve(ctx, s, "DescribeServices", in, func(f Fault) (*ecs.DescribeServicesOutput, error) {
+		if err := s.checkBatch(in.Cluster, len(in.Services), ecsclient.MaxDescribeServices, "services"); err != nil {
+			return nil, err
 		}
-	}
-	return out, nil
+		withTags := slices.Contains(in.Include, types.ServiceFieldTags)
+		out := &ecs.DescribeServicesOutput{}
+		out.Services, out.Failures = describe(s, f, "service", in.Services, s.c.Service,
+			func(svc *cluster.Service) types.Service { return ecsclient.ServiceToAPI(svc, withTags) })
+		return out, nil
+	})
 }
 
 // ListTasks lists tasks by desired status (RUNNING unless told; PENDING is accepted and
 // matches nothing, as ECS documents), filtered by instance, service, family, launch
 // type or startedBy (which must be the only filter).
 func (s *Sim) ListTasks(ctx context.Context, in *ecs.ListTasksInput, _ ...func(*ecs.Options)) (*ecs.ListTasksOutput, error) {
-	const action = "ListTasks"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, idx, err := s.begin(ctx, action, in)
-	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (*ecs.ListTasksOutput, error) { return nil, s.end(idx, opError(action, err)) }
-	if err := s.checkCluster(in.Cluster); err != nil {
-		return fail(err)
-	}
-	size, err := pageSize(in.MaxResults, ecsclient.DefaultListTasksPage)
-	if err != nil {
-		return fail(err)
-	}
-	if in.StartedBy != nil && (in.ContainerInstance != nil || in.ServiceName != nil || in.Family != nil || in.LaunchType != "" || in.DaemonName != nil) {
-		return fail(invalidParameter("startedBy must be the only filter."))
-	}
-	desired := string(in.DesiredStatus)
-	if desired == "" {
-		desired = cluster.TaskRunning
-	}
-	var inst *cluster.Instance
-	if in.ContainerInstance != nil {
-		if inst = s.instance(*in.ContainerInstance); inst == nil {
-			return fail(invalidParameter("The referenced container instance %s was not found.", *in.ContainerInstance))
+	return serve(ctx, s, "ListTasks", in, func(_ Fault) (*ecs.ListTasksOutput, error) {
+		if err := s.checkCluster(in.Cluster); err != nil {
+			return nil, err
 		}
-	}
-	if in.ServiceName != nil && s.c.Service(*in.ServiceName) == nil {
-		return fail(serviceNotFound())
-	}
-	var group string
-	if in.ServiceName != nil {
-		group = cluster.ServiceGroup(s.c.Service(*in.ServiceName).Name)
-	}
-	match := func(t *cluster.Task) bool {
-		return t.DesiredStatus == desired &&
-			(inst == nil || t.InstanceARN == inst.ARN) &&
-			(group == "" || t.Group == group) &&
-			(in.Family == nil || family(t.TaskDefinitionARN) == *in.Family) &&
-			(in.LaunchType == "" || string(in.LaunchType) == t.LaunchType) &&
-			(in.StartedBy == nil || t.StartedBy == *in.StartedBy)
-	}
-	items, next, err := page(action, s.c.AllTasks(), match, in.NextToken, size)
-	if err != nil {
-		return fail(err)
-	}
-	out := &ecs.ListTasksOutput{NextToken: next, TaskArns: []string{}}
-	for _, t := range items {
-		out.TaskArns = append(out.TaskArns, t.ARN)
-	}
-	return out, nil
+		size, err := pageSize(in.MaxResults, ecsclient.DefaultListTasksPage)
+		if err != nil {
+			return nil, err
+		}
+		if in.StartedBy != nil && (in.ContainerInstance != nil || in.ServiceName != nil || in.Family != nil || in.LaunchType != "" || in.DaemonName != nil) {
+			return nil, invalidParameter("startedBy must be the only filter.")
+		}
+		desired := string(in.DesiredStatus)
+		if desired == "" {
+			desired = cluster.TaskRunning
+		}
+		var inst *cluster.Instance
+		if in.ContainerInstance != nil {
+			if inst = s.instance(*in.ContainerInstance); inst == nil {
+				return nil, invalidParameter("The referenced container instance %s was not found.", *in.ContainerInstance)
+			}
+		}
+		if in.ServiceName != nil && s.c.Service(*in.ServiceName) == nil {
+			return nil, serviceNotFound()
+		}
+		var group string
+		if in.ServiceName != nil {
+			group = cluster.ServiceGroup(s.c.Service(*in.ServiceName).Name)
+		}
+		match := func(t *cluster.Task) bool {
+			return t.DesiredStatus == desired &&
+				(inst == nil || t.InstanceARN == inst.ARN) &&
+				(group == "" || t.Group == group) &&
+				(in.Family == nil || family(t.TaskDefinitionARN) == *in.Family) &&
+				(in.LaunchType == "" || string(in.LaunchType) == t.LaunchType) &&
+				(in.StartedBy == nil || t.StartedBy == *in.StartedBy)
+		}
+		items, next, err := page("ListTasks", s.c.AllTasks(), match, in.NextToken, size)
+		if err != nil {
+			return nil, err
+		}
+		out := &ecs.ListTasksOutput{NextToken: next, TaskArns: []string{}}
+		for _, t := range items {
+			out.TaskArns = append(out.TaskArns, t.ARN)
+		}
+		return out, nil
+	})
 }
 
 // family is the task definition family of a task definition ARN.
@@ -324,27 +293,12 @@ func family(taskDefARN string) string {
 // DescribeTasks describes up to 100 tasks, stopped ones included; unknown ones are
 // MISSING failures.
 func (s *Sim) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, _ ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
-	const action = "DescribeTasks"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, idx, err := s.begin(ctx, action, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkBatch(in.Cluster, len(in.Tasks), ecsclient.MaxDescribeTasks, "tasks"); err != nil {
-		return nil, s.end(idx, opError(action, err))
-	}
-	out := &ecs.DescribeTasksOutput{Tasks: []types.Task{}, Failures: []types.Failure{}}
-	for _, id := range in.Tasks {
-		t := s.task(id)
-		switch {
-		case f.ItemFailure != "":
-			out.Failures = append(out.Failures, failure(s.missingARN("task", id), f.ItemFailure))
-		case t == nil:
-			out.Failures = append(out.Failures, failure(s.missingARN("task", id), ecsclient.FailureMissing))
-		default:
-			out.Tasks = append(out.Tasks, ecsclient.TaskToAPI(t))
+	return serve(ctx, s, "DescribeTasks", in, func(f Fault) (*ecs.DescribeTasksOutput, error) {
+		if err := s.checkBatch(in.Cluster, len(in.Tasks), ecsclient.MaxDescribeTasks, "tasks"); err != nil {
+			return nil, err
 		}
-	}
-	return out, nil
+		out := &ecs.DescribeTasksOutput{}
+		out.Tasks, out.Failures = describe(s, f, "task", in.Tasks, s.task, ecsclient.TaskToAPI)
+		return out, nil
+	})
 }

@@ -198,40 +198,43 @@ func FailNth(action string, n int, f Fault) FaultFunc {
 	}
 }
 
-// begin records a call and applies its fault. The caller holds the lock; the returned
-// index lets it record the call's outcome with end.
-func (s *Sim) begin(ctx context.Context, action string, input any) (Fault, int, error) {
+// serve runs one API call under the lock: it records the call, applies its fault, and
+// wraps the error handle returns the way the SDK wraps service errors. handle returns
+// bare ECS errors.
+func serve[In, Out any](ctx context.Context, s *Sim, action string, in In, handle func(Fault) (Out, error)) (Out, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var zero Out
 	if err := ctx.Err(); err != nil {
 		// A cancelled context never reaches the service.
-		return Fault{}, -1, opError(action, err)
+		return zero, opError(action, err)
 	}
 	s.counts[action]++
 	s.stats.APICalls++
 	if ecsclient.Mutating[action] {
 		s.stats.MutatingCalls++
 	}
-	s.calls = append(s.calls, Call{Action: action, At: s.now, Input: input})
+	s.calls = append(s.calls, Call{Action: action, At: s.now, Input: in})
 	idx := len(s.calls) - 1
 	var f Fault
 	if s.faults != nil {
 		f = s.faults(action, s.counts[action])
 	}
+	out, err := zero, f.Err
 	if f.Delay > 0 {
-		if err := s.sleepLocked(ctx, f.Delay); err != nil {
-			return f, idx, s.end(idx, opError(action, err))
+		if serr := s.sleepLocked(ctx, f.Delay); serr != nil {
+			err = serr
 		}
 	}
-	if f.Err != nil {
-		return f, idx, s.end(idx, opError(action, f.Err))
+	if err == nil {
+		out, err = handle(f)
 	}
-	return f, idx, nil
-}
-
-func (s *Sim) end(idx int, err error) error {
-	if idx >= 0 {
+	if err != nil {
+		err = opError(action, err)
 		s.calls[idx].Err = err
+		return zero, err
 	}
-	return err
+	return out, nil
 }
 
 func (s *Sim) logEvent(svc *cluster.Service, msg string) {

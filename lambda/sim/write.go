@@ -20,53 +20,47 @@ import (
 // simulator applied something it ignored. Services with a CODE_DEPLOY or EXTERNAL
 // deployment controller reject new deployments through UpdateService, as ECS does.
 func (s *Sim) UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, _ ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error) {
-	const action = "UpdateService"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, idx, err := s.begin(ctx, action, in)
-	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (*ecs.UpdateServiceOutput, error) { return nil, s.end(idx, opError(action, err)) }
-	if err := s.checkCluster(in.Cluster); err != nil {
-		return fail(err)
-	}
-	if aws.ToString(in.Service) == "" {
-		return fail(invalidParameter("Service cannot be empty."))
-	}
-	if field := unsupportedUpdate(in); field != "" {
-		return fail(invalidParameter("The simulator does not support changing %s.", field))
-	}
-	svc := s.c.Service(*in.Service)
-	if svc == nil {
-		return fail(serviceNotFound())
-	}
-	if svc.Status != cluster.ServiceActive {
-		return fail(serviceNotActive())
-	}
-	redeploy := in.ForceNewDeployment || (in.TaskDefinition != nil && *in.TaskDefinition != svc.TaskDefinition)
-	if redeploy && svc.DeploymentController != cluster.ControllerECS {
-		return fail(invalidParameter("Unable to start a new deployment on services with a %s deployment controller. Use AWS CodeDeploy or a task set to trigger a new deployment.", svc.DeploymentController))
-	}
-	if in.DesiredCount != nil {
-		if *in.DesiredCount < 0 {
-			return fail(invalidParameter("desiredCount cannot be negative."))
+	return serve(ctx, s, "UpdateService", in, func(_ Fault) (*ecs.UpdateServiceOutput, error) {
+		if err := s.checkCluster(in.Cluster); err != nil {
+			return nil, err
 		}
-		if svc.IsDaemon() {
-			return fail(invalidParameter("The daemon scheduling strategy does not support a desired count for services."))
+		if aws.ToString(in.Service) == "" {
+			return nil, invalidParameter("Service cannot be empty.")
 		}
-		svc.DesiredCount = *in.DesiredCount
-		s.schedule(svc, s.now)
-	}
-	if redeploy {
-		td := svc.TaskDefinition
-		if in.TaskDefinition != nil {
-			td = *in.TaskDefinition
+		if field := unsupportedUpdate(in); field != "" {
+			return nil, invalidParameter("The simulator does not support changing %s.", field)
 		}
-		s.attributeUnknownTasks(svc)
-		s.newDeployment(svc, td)
-	}
-	return &ecs.UpdateServiceOutput{Service: ptr(ecsclient.ServiceToAPI(svc, false))}, nil
+		svc := s.c.Service(*in.Service)
+		if svc == nil {
+			return nil, serviceNotFound()
+		}
+		if svc.Status != cluster.ServiceActive {
+			return nil, serviceNotActive()
+		}
+		redeploy := in.ForceNewDeployment || (in.TaskDefinition != nil && *in.TaskDefinition != svc.TaskDefinition)
+		if redeploy && svc.DeploymentController != cluster.ControllerECS {
+			return nil, invalidParameter("Unable to start a new deployment on services with a %s deployment controller. Use AWS CodeDeploy or a task set to trigger a new deployment.", svc.DeploymentController)
+		}
+		if in.DesiredCount != nil {
+			if *in.DesiredCount < 0 {
+				return nil, invalidParameter("desiredCount cannot be negative.")
+			}
+			if svc.IsDaemon() {
+				return nil, invalidParameter("The daemon scheduling strategy does not support a desired count for services.")
+			}
+			svc.DesiredCount = *in.DesiredCount
+			s.schedule(svc, s.now)
+		}
+		if redeploy {
+			td := svc.TaskDefinition
+			if in.TaskDefinition != nil {
+				td = *in.TaskDefinition
+			}
+			s.attributeUnknownTasks(svc)
+			s.newDeployment(svc, td)
+		}
+		return &ecs.UpdateServiceOutput{Service: ptr(ecsclient.ServiceToAPI(svc, false))}, nil
+	})
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -116,46 +110,30 @@ func unsupportedUpdate(in *ecs.UpdateServiceInput) string {
 // gets an error, which the simulator returns for the whole call (InvalidParameter)
 // before changing anything. Unknown instances are MISSING failures.
 func (s *Sim) UpdateContainerInstancesState(ctx context.Context, in *ecs.UpdateContainerInstancesStateInput, _ ...func(*ecs.Options)) (*ecs.UpdateContainerInstancesStateOutput, error) {
-	const action = "UpdateContainerInstancesState"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, idx, err := s.begin(ctx, action, in)
-	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (*ecs.UpdateContainerInstancesStateOutput, error) {
-		return nil, s.end(idx, opError(action, err))
-	}
-	if err := s.checkBatch(in.Cluster, len(in.ContainerInstances), ecsclient.MaxUpdateInstancesState, "containerInstances"); err != nil {
-		return fail(err)
-	}
-	to := string(in.Status)
-	if to != cluster.StatusActive && to != cluster.StatusDraining {
-		return fail(invalidParameter("Container instances can only be updated to ACTIVE or DRAINING, not %q.", to))
-	}
-	for _, id := range in.ContainerInstances {
-		if i := s.instance(id); i != nil && i.Status != cluster.StatusActive && i.Status != cluster.StatusDraining {
-			return fail(invalidParameter("Container instance %s is in %s status; only ACTIVE or DRAINING instances can be updated.", i.ARN, i.Status))
+	return serve(ctx, s, "UpdateContainerInstancesState", in, func(f Fault) (*ecs.UpdateContainerInstancesStateOutput, error) {
+		if err := s.checkBatch(in.Cluster, len(in.ContainerInstances), ecsclient.MaxUpdateInstancesState, "containerInstances"); err != nil {
+			return nil, err
 		}
-	}
-	out := &ecs.UpdateContainerInstancesStateOutput{ContainerInstances: []types.ContainerInstance{}, Failures: []types.Failure{}}
-	for _, id := range in.ContainerInstances {
-		i := s.instance(id)
-		switch {
-		case f.ItemFailure != "":
-			out.Failures = append(out.Failures, failure(s.missingARN("container-instance", id), f.ItemFailure))
-			continue
-		case i == nil:
-			out.Failures = append(out.Failures, failure(s.missingARN("container-instance", id), ecsclient.FailureMissing))
-			continue
+		to := string(in.Status)
+		if to != cluster.StatusActive && to != cluster.StatusDraining {
+			return nil, invalidParameter("Container instances can only be updated to ACTIVE or DRAINING, not %q.", to)
 		}
-		if i.Status != to {
-			i.Status = to
-			s.instanceChanged(i)
+		for _, id := range in.ContainerInstances {
+			if i := s.instance(id); i != nil && i.Status != cluster.StatusActive && i.Status != cluster.StatusDraining {
+				return nil, invalidParameter("Container instance %s is in %s status; only ACTIVE or DRAINING instances can be updated.", i.ARN, i.Status)
+			}
 		}
-		out.ContainerInstances = append(out.ContainerInstances, ecsclient.InstanceToAPI(i))
-	}
-	return out, nil
+		out := &ecs.UpdateContainerInstancesStateOutput{}
+		out.ContainerInstances, out.Failures = describe(s, f, "container-instance", in.ContainerInstances, s.instance,
+			func(i *cluster.Instance) types.ContainerInstance {
+				if i.Status != to {
+					i.Status = to
+					s.instanceChanged(i)
+				}
+				return ecsclient.InstanceToAPI(i)
+			})
+		return out, nil
+	})
 }
 
 // Attribute rules (ECS Developer Guide, "Attributes"): names 1-128 characters of
@@ -178,62 +156,52 @@ func builtIn(name string) bool {
 // TargetNotFoundException, more than 10 custom attributes on one instance
 // AttributeLimitExceededException.
 func (s *Sim) PutAttributes(ctx context.Context, in *ecs.PutAttributesInput, _ ...func(*ecs.Options)) (*ecs.PutAttributesOutput, error) {
-	const action = "PutAttributes"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, idx, err := s.begin(ctx, action, in)
-	if err != nil {
-		return nil, err
-	}
-	targets, err := s.checkAttributes(in.Cluster, in.Attributes, true)
-	if err != nil {
-		return nil, s.end(idx, opError(action, err))
-	}
-	// The limit is checked on the result, before anything changes.
-	custom := map[*cluster.Instance]map[string]bool{}
-	for k, a := range in.Attributes {
-		i := targets[k]
-		if custom[i] == nil {
-			custom[i] = map[string]bool{}
-			for _, have := range i.Attributes {
-				if !builtIn(have.Name) {
-					custom[i][have.Name] = true
+	return serve(ctx, s, "PutAttributes", in, func(_ Fault) (*ecs.PutAttributesOutput, error) {
+		targets, err := s.checkAttributes(in.Cluster, in.Attributes, true)
+		if err != nil {
+			return nil, err
+		}
+		// The limit is checked on the result, before anything changes.
+		custom := map[*cluster.Instance]map[string]bool{}
+		for k, a := range in.Attributes {
+			i := targets[k]
+			if custom[i] == nil {
+				custom[i] = map[string]bool{}
+				for _, have := range i.Attributes {
+					if !builtIn(have.Name) {
+						custom[i][have.Name] = true
+					}
 				}
 			}
+			if !builtIn(*a.Name) {
+				custom[i][*a.Name] = true
+			}
+			if len(custom[i]) > ecsclient.MaxCustomAttributes {
+				return nil, attributeLimit(i.ARN)
+			}
 		}
-		if !builtIn(*a.Name) {
-			custom[i][*a.Name] = true
+		for k, a := range in.Attributes {
+			targets[k].SetAttribute(*a.Name, aws.ToString(a.Value))
+			targets[k].Version++
 		}
-		if len(custom[i]) > ecsclient.MaxCustomAttributes {
-			return nil, s.end(idx, opError(action, attributeLimit(i.ARN)))
-		}
-	}
-	for k, a := range in.Attributes {
-		targets[k].SetAttribute(*a.Name, aws.ToString(a.Value))
-		targets[k].Version++
-	}
-	return &ecs.PutAttributesOutput{Attributes: in.Attributes}, nil
+		return &ecs.PutAttributesOutput{Attributes: in.Attributes}, nil
+	})
 }
 
 // DeleteAttributes removes up to 10 attributes; deleting an absent one is not an error.
 func (s *Sim) DeleteAttributes(ctx context.Context, in *ecs.DeleteAttributesInput, _ ...func(*ecs.Options)) (*ecs.DeleteAttributesOutput, error) {
-	const action = "DeleteAttributes"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, idx, err := s.begin(ctx, action, in)
-	if err != nil {
-		return nil, err
-	}
-	targets, err := s.checkAttributes(in.Cluster, in.Attributes, false)
-	if err != nil {
-		return nil, s.end(idx, opError(action, err))
-	}
-	for k, a := range in.Attributes {
-		if targets[k].DeleteAttribute(*a.Name) {
-			targets[k].Version++
+	return serve(ctx, s, "DeleteAttributes", in, func(_ Fault) (*ecs.DeleteAttributesOutput, error) {
+		targets, err := s.checkAttributes(in.Cluster, in.Attributes, false)
+		if err != nil {
+			return nil, err
 		}
-	}
-	return &ecs.DeleteAttributesOutput{Attributes: in.Attributes}, nil
+		for k, a := range in.Attributes {
+			if targets[k].DeleteAttribute(*a.Name) {
+				targets[k].Version++
+			}
+		}
+		return &ecs.DeleteAttributesOutput{Attributes: in.Attributes}, nil
+	})
 }
 
 // checkAttributes validates a PutAttributes or DeleteAttributes request and resolves
