@@ -1,0 +1,223 @@
+// Package config turns the environment into a validated Config (SPEC §7). The Lambda
+// parses it once at cold start; the CDK app runs the same validation at synth.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Strategies (SPEC §5).
+const (
+	StrategyAuto               = "auto"
+	StrategyForceNewDeployment = "force-new-deployment"
+	StrategyDrain              = "drain"
+)
+
+// Environment variable names.
+const (
+	EnvStrategy           = "STRATEGY"
+	EnvCOVPercent         = "COV_PERCENT"
+	EnvDrainSleepTime     = "DRAIN_SLEEP_TIME"
+	EnvDrainTimeout       = "DRAIN_TIMEOUT"
+	EnvDrainMaxInstances  = "DRAIN_MAX_INSTANCES"
+	EnvRebalanceMaxRetry  = "REBALANCE_MAX_RETRY"
+	EnvMaxServicesPerRun  = "MAX_SERVICES_PER_RUN"
+	EnvJoinWindow         = "JOIN_WINDOW"
+	EnvOptOutTag          = "OPT_OUT_TAG"
+	EnvDryRun             = "DRY_RUN"
+	EnvLogLevel           = "LOG_LEVEL"
+	EnvClusters           = "CLUSTERS"
+	MaxLambdaTimeout      = 900 * time.Second
+	UpdateServiceInterval = 250 * time.Millisecond
+)
+
+// Config is the rebalancer's configuration.
+type Config struct {
+	Strategy          string
+	COVPercent        float64
+	DrainSleepTime    time.Duration
+	DrainTimeout      time.Duration
+	DrainMaxInstances int
+	RebalanceMaxRetry int
+	MaxServicesPerRun int
+	JoinWindow        time.Duration
+	OptOutTag         string
+	DryRun            bool
+	LogLevel          slog.Level
+	// Clusters restricts the clusters the function acts on (names or ARNs); empty means
+	// the event's cluster. A schedule needs it.
+	Clusters []string
+}
+
+// Default returns the defaults of SPEC §7.
+func Default() Config {
+	return Config{
+		Strategy:          StrategyAuto,
+		COVPercent:        25,
+		DrainSleepTime:    30 * time.Second,
+		DrainTimeout:      45 * time.Second,
+		DrainMaxInstances: 2,
+		RebalanceMaxRetry: 3,
+		MaxServicesPerRun: 20,
+		JoinWindow:        10 * time.Minute,
+		OptOutTag:         "ecs-rebalancer:skip",
+		LogLevel:          slog.LevelInfo,
+	}
+}
+
+// FromEnv reads the configuration through getenv (os.Getenv in production) and
+// validates it. Every problem is reported at once, each naming the variable, its value
+// and what is allowed.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Default()
+	var errs []error
+	parse := func(name string, set func(string) error) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			if err := set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+			}
+		}
+	}
+	parse(EnvStrategy, func(v string) error { c.Strategy = v; return nil })
+	parse(EnvCOVPercent, func(v string) (err error) { c.COVPercent, err = parseFloat(v); return })
+	parse(EnvDrainSleepTime, func(v string) (err error) { c.DrainSleepTime, err = parseSeconds(v); return })
+	parse(EnvDrainTimeout, func(v string) (err error) { c.DrainTimeout, err = parseSeconds(v); return })
+	parse(EnvDrainMaxInstances, func(v string) (err error) { c.DrainMaxInstances, err = parseInt(v); return })
+	parse(EnvRebalanceMaxRetry, func(v string) (err error) { c.RebalanceMaxRetry, err = parseInt(v); return })
+	parse(EnvMaxServicesPerRun, func(v string) (err error) { c.MaxServicesPerRun, err = parseInt(v); return })
+	parse(EnvJoinWindow, func(v string) (err error) { c.JoinWindow, err = time.ParseDuration(v); return })
+	parse(EnvOptOutTag, func(v string) error { c.OptOutTag = v; return nil })
+	parse(EnvDryRun, func(v string) (err error) { c.DryRun, err = strconv.ParseBool(v); return })
+	parse(EnvLogLevel, func(v string) error { return c.LogLevel.UnmarshalText([]byte(v)) })
+	parse(EnvClusters, func(v string) error {
+		for part := range strings.SplitSeq(v, ",") {
+			if p := strings.TrimSpace(part); p != "" {
+				c.Clusters = append(c.Clusters, p)
+			}
+		}
+		return nil
+	})
+	if len(errs) > 0 {
+		// Values that did not parse cannot be range-checked; report both kinds anyway.
+		return c, errors.Join(append(errs, c.Validate())...)
+	}
+	return c, c.Validate()
+}
+
+func parseFloat(v string) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, errors.New("not a number")
+	}
+	return f, nil
+}
+
+func parseInt(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, errors.New("not a whole number")
+	}
+	return n, nil
+}
+
+// parseSeconds takes whole seconds ("30") or a Go duration ("30s").
+func parseSeconds(v string) (time.Duration, error) {
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errors.New("not seconds or a duration")
+	}
+	return d, nil
+}
+
+// Validate checks every setting against its allowed range and the worst-case drain
+// time against Lambda's limit, and reports every problem.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(name string, value any, allowed string) {
+		errs = append(errs, fmt.Errorf("%s=%v: allowed %s", name, value, allowed))
+	}
+	switch c.Strategy {
+	case StrategyAuto, StrategyForceNewDeployment, StrategyDrain:
+	default:
+		bad(EnvStrategy, c.Strategy, "auto, force-new-deployment or drain")
+	}
+	if c.COVPercent < 0 || c.COVPercent > 100 {
+		bad(EnvCOVPercent, c.COVPercent, "0-100")
+	}
+	if c.DrainSleepTime < 10*time.Second || c.DrainSleepTime > 30*time.Second {
+		bad(EnvDrainSleepTime, seconds(c.DrainSleepTime), "10-30 s")
+	}
+	if c.DrainTimeout < 0 || c.DrainTimeout > 60*time.Second {
+		bad(EnvDrainTimeout, seconds(c.DrainTimeout), "0-60 s")
+	}
+	if c.DrainMaxInstances < 0 || c.DrainMaxInstances > 3 {
+		bad(EnvDrainMaxInstances, c.DrainMaxInstances, "0-3")
+	}
+	if c.RebalanceMaxRetry < 0 || c.RebalanceMaxRetry > 5 {
+		bad(EnvRebalanceMaxRetry, c.RebalanceMaxRetry, "0-5")
+	}
+	if c.MaxServicesPerRun < 1 || c.MaxServicesPerRun > 100 {
+		bad(EnvMaxServicesPerRun, c.MaxServicesPerRun, "1-100")
+	}
+	if c.JoinWindow < time.Minute || c.JoinWindow > time.Hour {
+		bad(EnvJoinWindow, c.JoinWindow, "1m-1h")
+	}
+	if n := len(c.OptOutTag); n < 1 || n > 128 {
+		bad(EnvOptOutTag, c.OptOutTag, "a tag key of 1-128 characters")
+	}
+	for _, cl := range c.Clusters {
+		if strings.ContainsAny(cl, " \t") {
+			bad(EnvClusters, cl, "cluster names or ARNs separated by commas")
+		}
+	}
+	if len(errs) == 0 {
+		if t := c.FunctionTimeout(); t > MaxLambdaTimeout {
+			errs = append(errs, fmt.Errorf("worst-case run time %s (drain %s = (1+%s) x %s x (%s+%s), plus %s margin) exceeds Lambda's %s: lower %s, %s, %s or %s",
+				seconds(t), seconds(c.WorstCaseDrain()), EnvRebalanceMaxRetry, EnvDrainMaxInstances, EnvDrainTimeout, EnvDrainSleepTime,
+				seconds(c.Margin()), seconds(MaxLambdaTimeout), EnvRebalanceMaxRetry, EnvDrainMaxInstances, EnvDrainTimeout, EnvDrainSleepTime))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s" }
+
+// WorstCaseDrain is (1 + REBALANCE_MAX_RETRY) x DRAIN_MAX_INSTANCES x (DRAIN_TIMEOUT +
+// DRAIN_SLEEP_TIME) (SPEC §7); zero when the strategy never drains.
+func (c Config) WorstCaseDrain() time.Duration {
+	if c.Strategy == StrategyForceNewDeployment {
+		return 0
+	}
+	return time.Duration(1+c.RebalanceMaxRetry) * time.Duration(c.DrainMaxInstances) * (c.DrainTimeout + c.DrainSleepTime)
+}
+
+// Margin is the time a run needs besides drain waits: reading the cluster, the
+// paced UpdateService calls, the sweep, reactivation after a cut-short drain.
+func (c Config) Margin() time.Duration {
+	return 60*time.Second + time.Duration(c.MaxServicesPerRun)*UpdateServiceInterval
+}
+
+// FunctionTimeout is the Lambda timeout the stack sets: worst-case drain plus margin.
+func (c Config) FunctionTimeout() time.Duration { return c.WorstCaseDrain() + c.Margin() }
+
+// ActsOn reports whether the function may act on the cluster (by name or ARN).
+func (c Config) ActsOn(clusterName, clusterARN string) bool {
+	if len(c.Clusters) == 0 {
+		return true
+	}
+	for _, want := range c.Clusters {
+		if want == clusterName || want == clusterARN {
+			return true
+		}
+	}
+	return false
+}
