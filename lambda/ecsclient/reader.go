@@ -1,0 +1,245 @@
+package ecsclient
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+)
+
+// Read is one batched pass over a cluster (SPEC §12): ceil(I/100) ListContainerInstances
+// and DescribeContainerInstances calls for I instances, ceil(S/100) ListServices and
+// ceil(S/10) DescribeServices (tags included) for S services, ceil(T/100) ListTasks and
+// DescribeTasks for T live tasks; every List is called at least once. Instances in every
+// status but INACTIVE are read (DRAINING ones carry markers to sweep).
+//
+// The calls are not atomic: an item listed and gone before its Describe is a MISSING
+// failure, and a task whose instance or service was not read is dropped. Both are
+// reported in Notes, not as errors; any other per-item failure is an error.
+func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster, []string, error) {
+	var notes []string
+	instARNs, err := listAll(func(tok *string) ([]string, *string, error) {
+		out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.ContainerInstanceArns, out.NextToken, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list container instances: %w", err)
+	}
+	var instances []types.ContainerInstance
+	err = inBatches(instARNs, MaxDescribeInstances, func(batch []string) error {
+		out, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: &clusterID, ContainerInstances: batch})
+		if err != nil {
+			return err
+		}
+		instances = append(instances, out.ContainerInstances...)
+		return failures("container instance", out.Failures, &notes)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("describe container instances: %w", err)
+	}
+
+	svcARNs, err := listAll(func(tok *string) ([]string, *string, error) {
+		out, err := api.ListServices(ctx, &ecs.ListServicesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.ServiceArns, out.NextToken, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list services: %w", err)
+	}
+	var services []types.Service
+	err = inBatches(svcARNs, MaxDescribeServices, func(batch []string) error {
+		out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &clusterID, Services: batch, Include: []types.ServiceField{types.ServiceFieldTags}})
+		if err != nil {
+			return err
+		}
+		services = append(services, out.Services...)
+		return failures("service", out.Failures, &notes)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("describe services: %w", err)
+	}
+
+	taskARNs, err := listAll(func(tok *string) ([]string, *string, error) {
+		out, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.TaskArns, out.NextToken, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list tasks: %w", err)
+	}
+	var tasks []types.Task
+	err = inBatches(taskARNs, MaxDescribeTasks, func(batch []string) error {
+		out, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: &clusterID, Tasks: batch})
+		if err != nil {
+			return err
+		}
+		tasks = append(tasks, out.Tasks...)
+		return failures("task", out.Failures, &notes)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("describe tasks: %w", err)
+	}
+
+	c := newCluster(clusterID, instances, services)
+	tasks = keepConsistent(tasks, instances, services, &notes)
+	if err := BuildCluster(c, instances, services, tasks); err != nil {
+		return nil, nil, fmt.Errorf("cluster %s: %w", clusterID, err)
+	}
+	return c, notes, nil
+}
+
+// newCluster names the model from the cluster ARN, which the caller or the items carry.
+func newCluster(clusterID string, instances []types.ContainerInstance, services []types.Service) *cluster.Cluster {
+	arn := clusterID
+	if !strings.HasPrefix(arn, "arn:") {
+		arn = ""
+		for _, s := range services {
+			if s.ClusterArn != nil {
+				arn = *s.ClusterArn
+				break
+			}
+		}
+	}
+	name := clusterID[strings.LastIndexByte(clusterID, '/')+1:]
+	region, account, ok := cluster.ARNParts(arn)
+	if !ok && len(instances) > 0 {
+		region, account, _ = cluster.ARNParts(aws.ToString(instances[0].ContainerInstanceArn))
+	}
+	c := cluster.New(name, region, account)
+	if arn != "" {
+		c.ARN = arn
+	}
+	return c
+}
+
+// keepConsistent drops tasks the model cannot hold because the world moved between
+// calls: a task stopping since ListTasks, or one on an instance or of a service that
+// was not described.
+func keepConsistent(tasks []types.Task, instances []types.ContainerInstance, services []types.Service, notes *[]string) []types.Task {
+	known := map[string]bool{}
+	for _, i := range instances {
+		known[aws.ToString(i.ContainerInstanceArn)] = true
+	}
+	for _, s := range services {
+		known["service:"+aws.ToString(s.ServiceName)] = true
+	}
+	return slices.DeleteFunc(tasks, func(t types.Task) bool {
+		arn := aws.ToString(t.TaskArn)
+		switch inst, group := aws.ToString(t.ContainerInstanceArn), aws.ToString(t.Group); {
+		case aws.ToString(t.DesiredStatus) != cluster.TaskRunning:
+			*notes = append(*notes, "task "+arn+" is stopping; left out")
+		case inst != "" && !known[inst]:
+			*notes = append(*notes, "task "+arn+" is on container instance "+inst+", which was not read; left out")
+		case strings.HasPrefix(group, "service:") && !known[group]:
+			*notes = append(*notes, "task "+arn+" belongs to "+group+", which was not read; left out")
+		default:
+			return false
+		}
+		return true
+	})
+}
+
+// failures notes MISSING items (gone between List and Describe) and turns any other
+// per-item failure into an error.
+func failures(kind string, fs []types.Failure, notes *[]string) error {
+	var bad []string
+	for _, f := range fs {
+		if aws.ToString(f.Reason) == FailureMissing {
+			*notes = append(*notes, kind+" "+aws.ToString(f.Arn)+" is gone (MISSING)")
+			continue
+		}
+		bad = append(bad, fmt.Sprintf("%s %s: %s %s", kind, aws.ToString(f.Arn), aws.ToString(f.Reason), aws.ToString(f.Detail)))
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("per-item failures: %s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// listAll follows nextToken to the end.
+func listAll(page func(token *string) ([]string, *string, error)) ([]string, error) {
+	var all []string
+	var token *string
+	for {
+		items, next, err := page(token)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == nil || *next == "" {
+			return all, nil
+		}
+		token = next
+	}
+}
+
+// inBatches calls fn on consecutive slices of at most size items.
+func inBatches(items []string, size int, fn func([]string) error) error {
+	for start := 0; start < len(items); start += size {
+		if err := fn(items[start:min(start+size, len(items))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DescribeInstance describes one container instance; nil when ECS no longer knows it.
+func DescribeInstance(ctx context.Context, api ReadAPI, clusterID, instanceARN string) (*cluster.Instance, error) {
+	out, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: &clusterID, ContainerInstances: []string{instanceARN}})
+	if err != nil {
+		return nil, fmt.Errorf("describe container instance %s: %w", instanceARN, err)
+	}
+	var notes []string
+	if err := failures("container instance", out.Failures, &notes); err != nil {
+		return nil, err
+	}
+	if len(out.ContainerInstances) == 0 {
+		return nil, nil
+	}
+	return InstanceFromAPI(out.ContainerInstances[0]), nil
+}
+
+// ListMarked lists the instances carrying attribute name, in any status but INACTIVE,
+// with one filtered ListContainerInstances call per 100 and their Describe calls.
+func ListMarked(ctx context.Context, api ReadAPI, clusterID, name string) ([]*cluster.Instance, error) {
+	filter := "attribute:" + name + " exists"
+	arns, err := listAll(func(tok *string) ([]string, *string, error) {
+		out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, Filter: &filter, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.ContainerInstanceArns, out.NextToken, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list marked container instances: %w", err)
+	}
+	var marked []*cluster.Instance
+	err = inBatches(arns, MaxDescribeInstances, func(batch []string) error {
+		out, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: &clusterID, ContainerInstances: batch})
+		if err != nil {
+			return err
+		}
+		for _, ci := range out.ContainerInstances {
+			marked = append(marked, InstanceFromAPI(ci))
+		}
+		var notes []string
+		return failures("container instance", out.Failures, &notes)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("describe marked container instances: %w", err)
+	}
+	return marked, nil
+}
