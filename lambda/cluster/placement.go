@@ -75,11 +75,25 @@ func binpackValue(i *Instance, field string) int64 {
 // providers when it uses a capacity provider strategy, and satisfying its placement
 // constraints (which are binding, unlike strategies).
 func (c *Cluster) Candidates(s *Service, size Resources) ([]*Instance, error) {
+	return c.hosts(s, size, true)
+}
+
+// Hosts returns the instances that could run the service's tasks at all: schedulable,
+// in its capacity providers, meeting its memberOf constraints. Resources and
+// distinctInstance are left out: they depend on what runs there now.
+func (c *Cluster) Hosts(s *Service) ([]*Instance, error) {
+	return c.hosts(s, Resources{}, false)
+}
+
+func (c *Cluster) hosts(s *Service, size Resources, distinct bool) ([]*Instance, error) {
 	cons := make([]constraint, 0, len(s.PlacementConstraints))
 	for _, pc := range s.PlacementConstraints {
 		k, err := parseConstraint(pc)
 		if err != nil {
 			return nil, fmt.Errorf("service %s: %w", s.Name, err)
+		}
+		if k.distinct && !distinct {
+			continue
 		}
 		cons = append(cons, k)
 	}

@@ -143,7 +143,7 @@ func (s *Sim) daemonStep(svc *cluster.Service) bool {
 	for _, t := range svc.Tasks() {
 		byInstance[t.InstanceARN] = append(byInstance[t.InstanceARN], t)
 	}
-	eligible, err := s.c.Candidates(svc, cluster.Resources{})
+	eligible, err := s.c.Hosts(svc)
 	if err != nil {
 		s.logEvent(svc, err.Error())
 		return false

@@ -1,0 +1,307 @@
+// Package act is the only code that calls mutating ECS APIs (UpdateService,
+// UpdateContainerInstancesState, PutAttributes, DeleteAttributes), and the one place
+// that enforces the limits around them: at most MAX_SERVICES_PER_RUN redeployments per
+// invocation, paced under ECS's sustained UpdateService rate; at most
+// DRAIN_MAX_INSTANCES drains per round; a drain only when the deadline covers it; the
+// drain marker before every drain, and reactivation on every way out.
+//
+// The same Actor runs against ECS, and against a simulated copy of the cluster for
+// predictions; dry run swaps the mutating calls for a Recorder.
+package act
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
+)
+
+// ErrOutOfTime means the invocation's deadline cannot cover the next wait, so the actor
+// did not start it.
+var ErrOutOfTime = errors.New("not enough time left before the deadline")
+
+// Clock is the time source; waits go through it so a simulator can drive them.
+type Clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// RealClock is the wall clock.
+type RealClock struct{}
+
+// Now is time.Now.
+func (RealClock) Now() time.Time { return time.Now() }
+
+// Sleep waits d or until ctx is done.
+func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Margins around waits.
+const (
+	// reactivateMargin is kept after a drain's wait for setting the instance ACTIVE
+	// again and removing the marker, retries included.
+	reactivateMargin = 15 * time.Second
+	restoreAttempts  = 4
+)
+
+// Action is one thing the actor did (or, with a Recorder, would have done).
+type Action struct {
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"` // redeploy, mark, drain, reactivate, unmark
+	Target string    `json:"target"`
+	Error  string    `json:"error,omitempty"`
+}
+
+// Actor acts on one cluster.
+type Actor struct {
+	read    ecsclient.ReadAPI
+	write   ecsclient.WriteAPI
+	cluster string
+	clock   Clock
+	cfg     config.Config
+	log     *slog.Logger
+	reader  func(ctx context.Context) (*cluster.Cluster, error)
+
+	redeployed map[string]bool
+	lastUpdate time.Time
+	actions    []Action
+}
+
+// New returns an actor on clusterID that reads through read and mutates through write
+// (the same client in production; a Recorder in dry run).
+func New(read ecsclient.ReadAPI, write ecsclient.WriteAPI, clusterID string, clock Clock, cfg config.Config, log *slog.Logger) *Actor {
+	a := &Actor{read: read, write: write, cluster: clusterID, clock: clock, cfg: cfg, log: log, redeployed: map[string]bool{}}
+	a.reader = func(ctx context.Context) (*cluster.Cluster, error) {
+		c, notes, err := ecsclient.Read(ctx, read, clusterID)
+		for _, n := range notes {
+			log.DebugContext(ctx, "read note", slog.String("note", n))
+		}
+		return c, err
+	}
+	return a
+}
+
+// WithReader replaces how the actor reads the cluster between drain rounds (a
+// simulation reads its own model).
+func (a *Actor) WithReader(read func(ctx context.Context) (*cluster.Cluster, error)) *Actor {
+	a.reader = read
+	return a
+}
+
+// Actions returns what the actor did, in order.
+func (a *Actor) Actions() []Action { return append([]Action(nil), a.actions...) }
+
+// Now is the actor's clock.
+func (a *Actor) Now() time.Time { return a.clock.Now() }
+
+// Read reads the cluster again.
+func (a *Actor) Read(ctx context.Context) (*cluster.Cluster, error) { return a.reader(ctx) }
+
+func (a *Actor) record(kind, target string, err error) {
+	act := Action{At: a.clock.Now(), Kind: kind, Target: target}
+	if err != nil {
+		act.Error = err.Error()
+	}
+	a.actions = append(a.actions, act)
+}
+
+// remaining is the time left before ctx's deadline (a long time without one).
+func (a *Actor) remaining(ctx context.Context) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return time.Duration(1<<62 - 1)
+	}
+	return dl.Sub(a.clock.Now())
+}
+
+// Redeploy forces a new deployment of each service with its current task definition
+// (never a new revision), at most MAX_SERVICES_PER_RUN per invocation, one call per
+// config.UpdateServiceInterval (ECS's sustained UpdateService rate is 5 per second per
+// account, shared with every other caller). Failures are joined per service.
+func (a *Actor) Redeploy(ctx context.Context, services []string) error {
+	var errs []error
+	for _, name := range services {
+		if a.redeployed[name] {
+			continue
+		}
+		if len(a.redeployed) >= a.cfg.MaxServicesPerRun {
+			errs = append(errs, fmt.Errorf("redeploy %s: refused, MAX_SERVICES_PER_RUN (%d) reached", name, a.cfg.MaxServicesPerRun))
+			continue
+		}
+		if !a.lastUpdate.IsZero() {
+			wait := a.lastUpdate.Add(config.UpdateServiceInterval).Sub(a.clock.Now())
+			if wait > 0 {
+				if a.remaining(ctx) < wait {
+					return errors.Join(append(errs, fmt.Errorf("redeploy %s: %w", name, ErrOutOfTime))...)
+				}
+				if err := a.clock.Sleep(ctx, wait); err != nil {
+					return errors.Join(append(errs, fmt.Errorf("redeploy %s: %w", name, err))...)
+				}
+			}
+		}
+		a.lastUpdate = a.clock.Now()
+		_, err := a.write.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: &a.cluster, Service: aws.String(name), ForceNewDeployment: true})
+		a.record("redeploy", name, err)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("redeploy %s: %w", name, err))
+			continue
+		}
+		a.redeployed[name] = true
+	}
+	return errors.Join(errs...)
+}
+
+// DrainRound drains the instances one after another: mark, DRAINING, wait
+// DRAIN_TIMEOUT, ACTIVE, unmark, then pause DRAIN_SLEEP_TIME. It refuses more than
+// DRAIN_MAX_INSTANCES, and stops at the first drain that fails or that the deadline
+// cannot cover (ErrOutOfTime).
+func (a *Actor) DrainRound(ctx context.Context, instances []*cluster.Instance) error {
+	if len(instances) > a.cfg.DrainMaxInstances {
+		return fmt.Errorf("refusing to drain %d instances in one round: DRAIN_MAX_INSTANCES is %d", len(instances), a.cfg.DrainMaxInstances)
+	}
+	for _, i := range instances {
+		if err := a.drain(ctx, i); err != nil {
+			return err
+		}
+		if a.remaining(ctx) < a.cfg.DrainSleepTime {
+			return fmt.Errorf("pause after draining %s: %w", i.EC2InstanceID, ErrOutOfTime)
+		}
+		if err := a.clock.Sleep(ctx, a.cfg.DrainSleepTime); err != nil {
+			return fmt.Errorf("pause after draining %s: %w", i.EC2InstanceID, err)
+		}
+	}
+	return nil
+}
+
+// drain drains one instance for DRAIN_TIMEOUT. Once the instance is DRAINING, it is set
+// ACTIVE again on every way out (a cancelled context included); should even that
+// fail, the marker stays for the next invocation's sweep.
+func (a *Actor) drain(ctx context.Context, i *cluster.Instance) (err error) {
+	switch {
+	case i.Status != cluster.StatusActive || !i.AgentConnected:
+		return fmt.Errorf("refusing to drain %s: status %s, agent connected %v", i.EC2InstanceID, i.Status, i.AgentConnected)
+	case plan.Marked(i):
+		return fmt.Errorf("refusing to drain %s: it already carries the drain marker", i.EC2InstanceID)
+	case a.remaining(ctx) < a.cfg.DrainTimeout+reactivateMargin:
+		return fmt.Errorf("drain %s: %w", i.EC2InstanceID, ErrOutOfTime)
+	}
+	if err := a.mark(ctx, i.ARN); err != nil {
+		return err
+	}
+	if err := a.setStatus(ctx, i.ARN, cluster.StatusDraining, "drain"); err != nil {
+		if !ecsclient.Retryable(err) {
+			// ECS refused: not drained, and the marker must not outlive the attempt.
+			return errors.Join(err, a.unmark(context.WithoutCancel(ctx), i.ARN))
+		}
+		// A throttle or timeout may hide a drain that happened: undo it the safe way
+		// (ACTIVE is a no-op on an ACTIVE instance), or leave the marker to the sweep.
+		return errors.Join(err, a.restore(context.WithoutCancel(ctx), i.ARN))
+	}
+	defer func() { err = errors.Join(err, a.restore(context.WithoutCancel(ctx), i.ARN)) }()
+	if err := a.clock.Sleep(ctx, a.cfg.DrainTimeout); err != nil {
+		return fmt.Errorf("drain of %s cut short: %w", i.EC2InstanceID, err)
+	}
+	return nil
+}
+
+// restore sets a drained instance ACTIVE and removes the marker, retrying with backoff:
+// leaving an instance DRAINING is the failure this tool must not have.
+func (a *Actor) restore(ctx context.Context, arn string) error {
+	var err error
+	for attempt := range restoreAttempts {
+		if attempt > 0 {
+			_ = a.clock.Sleep(ctx, time.Duration(1<<attempt)*time.Second)
+		}
+		if err = a.setStatus(ctx, arn, cluster.StatusActive, "reactivate"); err == nil {
+			return a.unmark(ctx, arn)
+		}
+	}
+	return err
+}
+
+func (a *Actor) setStatus(ctx context.Context, arn, status, kind string) error {
+	out, err := a.write.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{
+		Cluster: &a.cluster, ContainerInstances: []string{arn}, Status: types.ContainerInstanceStatus(status)})
+	if err == nil && len(out.Failures) > 0 {
+		f := out.Failures[0]
+		err = fmt.Errorf("%s %s: %s", aws.ToString(f.Arn), aws.ToString(f.Reason), aws.ToString(f.Detail))
+	}
+	a.record(kind, arn, err)
+	if err != nil {
+		return fmt.Errorf("set %s %s: %w", arn, status, err)
+	}
+	return nil
+}
+
+func (a *Actor) mark(ctx context.Context, arn string) error {
+	_, err := a.write.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: &a.cluster, Attributes: []types.Attribute{{
+		Name: aws.String(plan.MarkerAttribute), Value: aws.String(a.clock.Now().UTC().Format(time.RFC3339)),
+		TargetId: aws.String(arn), TargetType: types.TargetTypeContainerInstance,
+	}}})
+	a.record("mark", arn, err)
+	if err != nil {
+		return fmt.Errorf("mark %s: %w", arn, err)
+	}
+	return nil
+}
+
+func (a *Actor) unmark(ctx context.Context, arn string) error {
+	_, err := a.write.DeleteAttributes(ctx, &ecs.DeleteAttributesInput{Cluster: &a.cluster, Attributes: []types.Attribute{{
+		Name: aws.String(plan.MarkerAttribute), TargetId: aws.String(arn), TargetType: types.TargetTypeContainerInstance,
+	}}})
+	a.record("unmark", arn, err)
+	if err != nil {
+		return fmt.Errorf("unmark %s: %w", arn, err)
+	}
+	return nil
+}
+
+// Sweep repairs what an earlier invocation left behind (SPEC §6.2): every instance
+// carrying the marker is set ACTIVE again if it is DRAINING (after its DRAIN_TIMEOUT
+// has run out, waiting for the rest when the deadline allows) and unmarked. Instances
+// DRAINING without the marker were drained by someone else and are never touched.
+// It returns the instances it reactivated.
+func (a *Actor) Sweep(ctx context.Context) ([]string, error) {
+	marked, err := ecsclient.ListMarked(ctx, a.read, a.cluster, plan.MarkerAttribute)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	var restored []string
+	var errs []error
+	for _, i := range marked {
+		if i.Status != cluster.StatusDraining {
+			errs = append(errs, a.unmark(ctx, i.ARN))
+			continue
+		}
+		v, _ := i.Attribute(plan.MarkerAttribute)
+		if at, perr := time.Parse(time.RFC3339, v); perr == nil {
+			if left := at.Add(a.cfg.DrainTimeout).Sub(a.clock.Now()); left > 0 && a.remaining(ctx) > left+reactivateMargin {
+				_ = a.clock.Sleep(ctx, left)
+			}
+		}
+		if err := a.restore(context.WithoutCancel(ctx), i.ARN); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		restored = append(restored, i.EC2InstanceID)
+	}
+	return restored, errors.Join(errs...)
+}

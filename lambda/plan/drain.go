@@ -1,0 +1,89 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+)
+
+// DrainCandidates picks the instances of one drain round (SPEC §5, §6.3): the most
+// loaded first, at most max of them, each of which
+//   - runs more tasks than the balanced target's ceil (draining anything else adds churn),
+//   - is ACTIVE, connected, unmarked, and neither new (registered within window) nor
+//     empty of service tasks,
+//   - runs only tasks of eligible services, DAEMON services and standalone tasks (a
+//     daemon's task comes back after the drain; standalone tasks stay and do not block),
+//   - uses no more CPU and memory (registered - remaining) than the other ACTIVE
+//     instances have left,
+//
+// and the cluster keeps at least one other ACTIVE instance. The skipped instances come
+// back with their reasons.
+func DrainCandidates(c *cluster.Cluster, eligible map[string]*cluster.Service, now time.Time, window time.Duration, maxInstances int) ([]*cluster.Instance, []Skip) {
+	dist := c.Distribution()
+	if len(dist) < 2 {
+		return nil, []Skip{{Name: "cluster", Reason: fmt.Sprintf("%d ACTIVE, connected instance(s): nothing to drain to", len(dist))}}
+	}
+	total := 0
+	var free cluster.Resources
+	for _, e := range dist {
+		total += e.Count
+		free = free.Add(e.Instance.Remaining)
+	}
+	_, ceil, _ := cluster.Balanced(total, len(dist))
+	slices.SortStableFunc(dist, func(a, b cluster.InstanceCount) int { return b.Count - a.Count })
+
+	var picked []*cluster.Instance
+	var skipped []Skip
+	for _, e := range dist {
+		i := e.Instance
+		reason := ""
+		switch {
+		case len(picked) == maxInstances:
+			reason = fmt.Sprintf("DRAIN_MAX_INSTANCES (%d) reached", maxInstances)
+		case e.Count <= ceil:
+			reason = fmt.Sprintf("%d tasks, not above the balanced %d", e.Count, ceil)
+		case now.Sub(i.RegisteredAt) <= window:
+			reason = "joined within JOIN_WINDOW"
+		case Marked(i):
+			reason = "carries the drain marker"
+		default:
+			reason = blockers(c, i, eligible)
+		}
+		if reason == "" {
+			used := i.Registered.Sub(i.Remaining)
+			if others := free.Sub(i.Remaining); !others.Fits(used) {
+				reason = fmt.Sprintf("uses cpu %d, memory %d; the other instances have cpu %d, memory %d left", used.CPU, used.Memory, others.CPU, others.Memory)
+			}
+		}
+		if reason != "" {
+			if len(picked) < maxInstances {
+				skipped = append(skipped, Skip{Name: i.EC2InstanceID, Reason: reason})
+			}
+			continue
+		}
+		picked = append(picked, i)
+	}
+	return picked, skipped
+}
+
+// blockers returns why the instance's tasks forbid draining it, or "".
+func blockers(c *cluster.Cluster, i *cluster.Instance, eligible map[string]*cluster.Service) string {
+	service := 0
+	for _, t := range i.Tasks() {
+		s := c.ServiceOf(t)
+		switch {
+		case s == nil: // standalone: stays, does not block
+		case s.IsDaemon():
+		case eligible[s.Name] == nil:
+			return "runs tasks of ineligible service " + s.Name
+		default:
+			service++
+		}
+	}
+	if service == 0 {
+		return "runs no service tasks to move"
+	}
+	return ""
+}

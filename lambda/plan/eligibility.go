@@ -1,0 +1,124 @@
+// Package plan holds the rebalancer's decisions (SPEC §3, §5): the join check,
+// eligibility, the imbalance of each service, the candidates of a drain round, and the
+// choice between strategies from their predictions. Everything here is a function of
+// the cluster model; acting is the actor's job (package act).
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+)
+
+// Skip names something the rebalancer leaves alone, and why.
+type Skip struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// Ineligible returns why the rebalancer must not touch a service, or "" when it may
+// (SPEC §5, §6.4): a REPLICA service on EC2 capacity, spread-first or unplaced, at steady
+// state, with at least two tasks, the rolling (ECS) deployment controller, a deployment
+// configuration that lets a task be replaced, and without the opt-out tag.
+func Ineligible(s *cluster.Service, optOutTag string) string {
+	minHealthy, maxTotal := s.HealthyBounds()
+	switch {
+	case s.Status != cluster.ServiceActive:
+		return "service status " + s.Status
+	case s.IsDaemon():
+		return "DAEMON scheduling"
+	case s.OnFargate():
+		return "runs on Fargate"
+	case s.LaunchType == cluster.LaunchExternal:
+		return "EXTERNAL launch type"
+	case s.DeploymentController != cluster.ControllerECS:
+		return s.DeploymentController + " deployment controller"
+	case s.DeploymentStrategy != "" && s.DeploymentStrategy != "ROLLING":
+		return s.DeploymentStrategy + " deployment strategy (only rolling deployments are touched)"
+	case len(s.PlacementStrategy) > 0 && s.PlacementStrategy[0].Type == cluster.StrategyBinpack:
+		return "binpack-first placement"
+	case len(s.PlacementStrategy) > 0 && s.PlacementStrategy[0].Type == cluster.StrategyRandom:
+		return "random-first placement"
+	case optedOut(s, optOutTag):
+		return "opted out (tag " + optOutTag + "=true)"
+	case s.DesiredCount < 2:
+		return fmt.Sprintf("desired count %d (below 2)", s.DesiredCount)
+	case len(s.Deployments) > 1:
+		return fmt.Sprintf("deployment in progress (%d deployments)", len(s.Deployments))
+	case s.Primary() != nil && s.Primary().RolloutState == cluster.RolloutInProgress:
+		return "deployment in progress (rollout IN_PROGRESS)"
+	case s.Primary() != nil && s.Primary().RolloutState == cluster.RolloutFailed:
+		return "last rollout FAILED"
+	case s.RunningCount() != int(s.DesiredCount) || s.PendingCount() > 0:
+		return fmt.Sprintf("not at steady state (running %d, pending %d, desired %d)", s.RunningCount(), s.PendingCount(), s.DesiredCount)
+	case int(s.DesiredCount)-minHealthy < 1 && maxTotal-int(s.DesiredCount) < 1:
+		return fmt.Sprintf("deployment configuration lets no task be replaced (minimum healthy %d%%, maximum %d%% of %d)",
+			s.MinimumHealthyPercent, s.MaximumPercent, s.DesiredCount)
+	}
+	return ""
+}
+
+func optedOut(s *cluster.Service, key string) bool {
+	v, ok := s.Tag(key)
+	return ok && strings.EqualFold(strings.TrimSpace(v), "true")
+}
+
+// Eligibility splits the cluster's services into the eligible ones (by name) and the
+// skipped ones with their reasons, in the cluster's order.
+func Eligibility(c *cluster.Cluster, optOutTag string) (map[string]*cluster.Service, []Skip) {
+	eligible := map[string]*cluster.Service{}
+	var skipped []Skip
+	for _, s := range c.Services() {
+		if reason := Ineligible(s, optOutTag); reason != "" {
+			skipped = append(skipped, Skip{Name: s.Name, Reason: reason})
+			continue
+		}
+		eligible[s.Name] = s
+	}
+	return eligible, skipped
+}
+
+// Imbalance is how unevenly a service is spread: the largest and smallest number of
+// its tasks on the instances that could host it.
+type Imbalance struct {
+	Service string `json:"service"`
+	Max     int    `json:"max"`
+	Min     int    `json:"min"`
+	Desired int    `json:"desired"`
+	Spread  int    `json:"spread"` // Max - Min
+}
+
+// Imbalances returns the eligible services whose counts across their possible hosts
+// differ by more than one (SPEC §4), largest spread first, then the larger service,
+// then by name.
+func Imbalances(c *cluster.Cluster, eligible map[string]*cluster.Service) []Imbalance {
+	var out []Imbalance
+	for _, s := range eligible {
+		hosts, err := c.Hosts(s)
+		if err != nil || len(hosts) < 2 {
+			continue
+		}
+		counts := c.ServiceCountsByInstance(s)
+		im := Imbalance{Service: s.Name, Min: counts[hosts[0].ARN], Desired: int(s.DesiredCount)}
+		for _, h := range hosts {
+			im.Max = max(im.Max, counts[h.ARN])
+			im.Min = min(im.Min, counts[h.ARN])
+		}
+		im.Spread = im.Max - im.Min
+		if im.Spread > 1 {
+			out = append(out, im)
+		}
+	}
+	slices.SortFunc(out, func(a, b Imbalance) int {
+		if a.Spread != b.Spread {
+			return b.Spread - a.Spread
+		}
+		if a.Desired != b.Desired {
+			return b.Desired - a.Desired
+		}
+		return strings.Compare(a.Service, b.Service)
+	})
+	return out
+}
