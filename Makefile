@@ -5,7 +5,7 @@ export GOTOOLCHAIN := local
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go')
 BOOTSTRAP := build/rebalancer/bootstrap
 
-.PHONY: test fmt-check vet unit build bench cover clean
+.PHONY: test fmt-check vet unit build replay bench cover clean
 
 test: fmt-check vet unit
 
@@ -27,6 +27,10 @@ unit:
 build:
 	mkdir -p $(dir $(BOOTSTRAP))
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BOOTSTRAP) ./lambda/cmd/rebalancer
+
+# The headline scenario: three loaded instances and one that just joined (SPEC §9).
+replay:
+	go run ./lambda/cmd/replay -cluster testdata/snapshots/headline.json testdata/events/headline-join.json
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./lambda/...

@@ -62,14 +62,17 @@ func RedeployTargets(c *cluster.Cluster, cfg config.Config) []string {
 }
 
 // Execute carries out a strategy on cluster c through ex. force-new-deployment
-// redeploys the targets once. drain runs rounds: pick the candidates, drain them, read
-// the cluster again, and repeat while COV stays above COV_PERCENT and keeps falling, at
-// most REBALANCE_MAX_RETRY more times.
-func Execute(ctx context.Context, strategy string, c *cluster.Cluster, ex Executor, cfg config.Config) (Run, error) {
+// redeploys services once (nil: every target, RedeployTargets). drain runs rounds: pick
+// the candidates, drain them, read the cluster again, and repeat while COV stays above
+// COV_PERCENT and keeps falling, at most REBALANCE_MAX_RETRY more times.
+func Execute(ctx context.Context, strategy string, services []string, c *cluster.Cluster, ex Executor, cfg config.Config) (Run, error) {
 	var run Run
 	switch strategy {
 	case config.StrategyForceNewDeployment:
-		run.Services = RedeployTargets(c, cfg)
+		run.Services = services
+		if run.Services == nil {
+			run.Services = RedeployTargets(c, cfg)
+		}
 		return run, ex.Redeploy(ctx, run.Services)
 	case config.StrategyDrain:
 		cov := cluster.COV(cluster.Counts(c.Distribution()))
@@ -123,12 +126,41 @@ type Prediction struct {
 	Seconds  float64 `json:"simulatedSeconds"`
 }
 
-// Predict runs strategy on a simulated copy of c with the invocation's time budget.
+// Predict runs strategy on simulated copies of c with the invocation's time budget.
+// For force-new-deployment it also chooses how many of the targets to redeploy: it
+// predicts each prefix of the largest-imbalance-first list and keeps the smallest that
+// reaches the COV target (restarts only grow with the prefix), else the one with the
+// lowest COV, giving up after three longer prefixes that do no better.
 func Predict(ctx context.Context, strategy string, c *cluster.Cluster, cfg config.Config, budget time.Duration, simulate func(*cluster.Cluster) Simulation) Prediction {
+	if strategy != config.StrategyForceNewDeployment {
+		return predictOnce(ctx, strategy, nil, c, cfg, budget, simulate)
+	}
+	targets := RedeployTargets(c, cfg)
+	var best Prediction
+	worse := 0
+	for k := 1; k <= len(targets) && worse < 3; k++ {
+		p := predictOnce(ctx, strategy, targets[:k], c, cfg, budget, simulate)
+		switch {
+		case k == 1 || p.COVAfter < best.COVAfter:
+			best, worse = p, 0
+		default:
+			worse++
+		}
+		if best.Reaches {
+			break
+		}
+	}
+	if len(best.Run.Services) < len(targets) {
+		best.Reason = fmt.Sprintf("redeploying the first %d of %d imbalanced services predicts best", len(best.Run.Services), len(targets))
+	}
+	return best
+}
+
+func predictOnce(ctx context.Context, strategy string, services []string, c *cluster.Cluster, cfg config.Config, budget time.Duration, simulate func(*cluster.Cluster) Simulation) Prediction {
 	s := simulate(c)
 	sctx, cancel := s.WithBudget(ctx, budget)
 	defer cancel()
-	run, err := Execute(sctx, strategy, c, s, cfg)
+	run, err := Execute(sctx, strategy, services, c, s, cfg)
 	cov, restarts, elapsed := s.Settle()
 	p := Prediction{Strategy: strategy, Possible: true, Run: run, Restarts: restarts, Seconds: elapsed.Seconds(), Reason: run.Ended}
 	if err != nil {

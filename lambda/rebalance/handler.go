@@ -179,7 +179,7 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 		r.Actions = actor.Actions()
 		return r, nil
 	}
-	r.Run, err = plan.Execute(ctx, r.Decision.Action, c, actor, h.cfg)
+	r.Run, err = plan.Execute(ctx, r.Decision.Action, r.Decision.Chosen.Run.Services, c, actor, h.cfg)
 	r.Actions = actor.Actions()
 	if errors.Is(err, act.ErrOutOfTime) {
 		r.Run.Ended = "stopped: " + err.Error()

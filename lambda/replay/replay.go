@@ -1,0 +1,251 @@
+// Package replay runs the real handler against a simulated cluster loaded from a
+// snapshot, one recorded event after another on the virtual clock (SPEC §9).
+package replay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/event"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/rebalance"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/snapshot"
+)
+
+// ExitBadInput is the exit status for bad input.
+const ExitBadInput = 2
+
+// settleLimit bounds how long the cluster runs on after each event.
+const settleLimit = time.Hour
+
+// Result is the outcome of one event (the -json object).
+type Result struct {
+	Event              string              `json:"event"`
+	DeliveredAt        time.Time           `json:"deliveredAt"`
+	Trigger            string              `json:"trigger,omitempty"`
+	Decision           string              `json:"decision"`
+	Reason             string              `json:"reason"`
+	DryRun             bool                `json:"dryRun"`
+	COVBefore          float64             `json:"covBefore"`
+	COVPredicted       float64             `json:"covPredicted"`
+	COVAfter           float64             `json:"covAfter"`
+	DistributionBefore map[string]int      `json:"distributionBefore"`
+	DistributionAfter  map[string]int      `json:"distributionAfter"`
+	ServicesRedeployed []string            `json:"servicesRedeployed"`
+	InstancesDrained   []string            `json:"instancesDrained"`
+	TasksStarted       int                 `json:"tasksStarted"`
+	TasksStopped       int                 `json:"tasksStopped"`
+	MinMoves           int                 `json:"minMoves"`
+	APICalls           map[string]int      `json:"apiCalls"`
+	MutatingCalls      int                 `json:"mutatingCalls"`
+	BelowMinHealthy    int                 `json:"belowMinHealthy"`
+	StatusAfter        map[string]string   `json:"statusAfter"`
+	SimulatedSeconds   float64             `json:"simulatedSeconds"`
+	Predictions        []plan.Prediction   `json:"predictions,omitempty"`
+	SkippedServices    []plan.Skip         `json:"skippedServices,omitempty"`
+	Stalled            []string            `json:"stalledServices,omitempty"`
+	Error              string              `json:"error,omitempty"`
+	order              []*cluster.Instance // instances in registration order, for the report
+	zones              map[string]string   // EC2 ID -> zone
+	report             rebalance.Report
+}
+
+// Main runs the command: args without the program name. It returns the exit status.
+func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	snapPath := fs.String("cluster", "", "cluster snapshot (SPEC §8.1)")
+	asJSON := fs.Bool("json", false, "print one JSON object per event")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: replay -cluster SNAPSHOT.json [-json] EVENT.json...")
+		fmt.Fprintln(stderr, "Configuration comes from the same environment variables as the Lambda (STRATEGY, COV_PERCENT, DRY_RUN, ...).")
+	}
+	if err := fs.Parse(args); err != nil {
+		return ExitBadInput
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "replay: "+format+"\n", a...)
+		return ExitBadInput
+	}
+	if *snapPath == "" || fs.NArg() == 0 {
+		fs.Usage()
+		return ExitBadInput
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return fail("configuration: %s", oneLine(err))
+	}
+	snap, err := snapshot.Load(*snapPath)
+	if err != nil {
+		return fail("%s", oneLine(err))
+	}
+	events, err := loadEvents(fs.Args(), snap.Cluster)
+	if err != nil {
+		return fail("%s", oneLine(err))
+	}
+	if len(cfg.Clusters) == 0 {
+		// The simulated cluster is the only one there is: other clusters' events are
+		// foreign.
+		cfg.Clusters = []string{snap.Cluster.Name}
+	}
+	results, err := Run(cfg, snap, events, *snapPath)
+	if err != nil {
+		return fail("%s", oneLine(err))
+	}
+	for _, r := range results {
+		if *asJSON {
+			b, _ := json.Marshal(r)
+			fmt.Fprintln(stdout, string(b))
+		} else {
+			WriteText(stdout, r, cfg)
+		}
+	}
+	return 0
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// Event is a recorded event file.
+type Event struct {
+	Path string
+	Raw  []byte
+	Time time.Time
+}
+
+// loadEvents reads every event before anything runs, so bad input fails before any
+// output: a missing file, invalid JSON, or a container instance event of the
+// snapshot's cluster for an instance the snapshot does not have.
+func loadEvents(paths []string, c *cluster.Cluster) ([]Event, error) {
+	var out []Event
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		if !json.Valid(raw) {
+			return nil, fmt.Errorf("%s: invalid JSON", p)
+		}
+		ev, err := event.Decode(raw)
+		if err != nil && !errors.Is(err, event.ErrMalformed) {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if ev.Instance != nil && (ev.Instance.ClusterARN == c.ARN || event.ClusterName(ev.Instance.ClusterARN) == c.Name) &&
+			c.Instance(ev.Instance.ContainerInstanceARN) == nil {
+			return nil, fmt.Errorf("%s: container instance %s is not in the snapshot", p, ev.Instance.ContainerInstanceARN)
+		}
+		out = append(out, Event{Path: p, Raw: raw, Time: ev.Time})
+	}
+	return out, nil
+}
+
+// Run replays the events against the snapshot's cluster on one virtual clock, which
+// starts at the snapshot's simulation.now or else the first event's time; each event
+// is delivered at the later of its time and the clock, and after the handler returns
+// the cluster runs on until it settles (at most an hour).
+func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event, snapName string) ([]Result, error) {
+	start := snap.Simulation.Now
+	if start.IsZero() && len(events) > 0 {
+		start = events[0].Time
+	}
+	opts := sim.OptionsFrom(snap.Simulation)
+	opts.Now = start
+	s := sim.New(snap.Cluster, opts)
+	h := rebalance.New(rebalance.Options{
+		Config: cfg, API: s, Clock: s, TaskStart: opts.TaskStart,
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+
+	var results []Result
+	for _, ev := range events {
+		if ev.Time.After(s.Now()) {
+			s.Advance(ev.Time.Sub(s.Now()))
+		}
+		r := Result{Event: ev.Path, DeliveredAt: s.Now(), DryRun: cfg.DryRun, zones: map[string]string{}}
+		statsBefore := s.Stats()
+		s.View(func(c *cluster.Cluster) {
+			counts := c.Distribution()
+			r.DistributionBefore = distribution(counts)
+			r.COVBefore = cluster.Round2(cluster.COV(cluster.Counts(counts)))
+			r.MinMoves = cluster.MinMoves(cluster.Counts(counts))
+		})
+
+		ctx, cancel := s.WithTimeout(context.Background(), cfg.FunctionTimeout())
+		reports, err := h.Process(ctx, ev.Raw)
+		cancel()
+		if err != nil {
+			r.Error = err.Error()
+		}
+		settled := s.Settle(settleLimit)
+		r.Stalled = settled.Stalled
+
+		rep := reports[0]
+		r.report = rep
+		r.Trigger, r.Decision, r.Reason = rep.Trigger, rep.Action, rep.Reason
+		r.COVPredicted, r.Predictions, r.SkippedServices = rep.COVPredicted, rep.Predictions, rep.Skipped
+		if rep.Error != "" && r.Error == "" {
+			r.Error = rep.Error
+		}
+		r.ServicesRedeployed, r.InstancesDrained = nonNil(rep.Run.Services), nonNil(rep.Run.Instances)
+		if rep.Action == plan.ActionSkip {
+			r.COVPredicted = r.COVBefore
+		}
+
+		st := s.Stats()
+		r.TasksStarted = st.TasksStarted - statsBefore.TasksStarted
+		r.TasksStopped = st.TasksStopped - statsBefore.TasksStopped
+		r.MutatingCalls = st.MutatingCalls - statsBefore.MutatingCalls
+		r.BelowMinHealthy = st.BelowMinHealthy - statsBefore.BelowMinHealthy
+		r.APICalls = map[string]int{}
+		for k, v := range st.Calls {
+			if d := v - statsBefore.Calls[k]; d > 0 {
+				r.APICalls[k] = d
+			}
+		}
+		r.SimulatedSeconds = s.Now().Sub(r.DeliveredAt).Seconds()
+		s.View(func(c *cluster.Cluster) {
+			counts := c.Distribution()
+			r.DistributionAfter = distribution(counts)
+			r.COVAfter = cluster.Round2(cluster.COV(cluster.Counts(counts)))
+			r.StatusAfter = map[string]string{}
+			for _, i := range c.Instances() {
+				r.StatusAfter[i.EC2InstanceID] = i.Status
+				r.zones[i.EC2InstanceID] = i.Zone
+				r.order = append(r.order, i)
+			}
+		})
+		results = append(results, r)
+	}
+	_ = snapName
+	return results, nil
+}
+
+func distribution(d []cluster.InstanceCount) map[string]int {
+	out := map[string]int{}
+	for _, e := range d {
+		out[e.Instance.EC2InstanceID] = e.Count
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,0 +1,107 @@
+package replay
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
+)
+
+const barWidth = 24
+
+// WriteText prints a result for a person: the trigger, the decision and why, the
+// predictions, the distribution before and after as bars, COV, tasks restarted next to
+// minMoves, and the ECS calls.
+func WriteText(w io.Writer, r Result, cfg config.Config) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+	mode := ""
+	if r.DryRun {
+		mode = "  (DRY RUN: no mutating call would reach ECS)"
+	}
+	p("event      %s, delivered %s%s", r.Event, r.DeliveredAt.UTC().Format(time.RFC3339), mode)
+	if r.Trigger != "" {
+		p("trigger    %s", r.Trigger)
+	}
+	p("decision   %s: %s", strings.ToUpper(r.Decision), r.Reason)
+	for _, pr := range r.Predictions {
+		p("  %s", predictionLine(pr, cfg))
+	}
+	if len(r.SkippedServices) > 0 {
+		var parts []string
+		for _, s := range r.SkippedServices {
+			parts = append(parts, s.Name+" ("+s.Reason+")")
+		}
+		p("untouched  %s", strings.Join(parts, ", "))
+	}
+	if len(r.ServicesRedeployed) > 0 {
+		p("redeployed %s", strings.Join(r.ServicesRedeployed, ", "))
+	}
+	if len(r.InstancesDrained) > 0 {
+		p("drained    %s", strings.Join(r.InstancesDrained, ", "))
+	}
+	p("")
+	scale := 1
+	for _, v := range r.DistributionBefore {
+		scale = max(scale, v)
+	}
+	for _, v := range r.DistributionAfter {
+		scale = max(scale, v)
+	}
+	p("%-21s %-11s %-*s %s", "instance", "zone", barWidth+4, "before", "after")
+	for _, i := range r.order {
+		id := i.EC2InstanceID
+		before, okB := r.DistributionBefore[id]
+		after, okA := r.DistributionAfter[id]
+		status := ""
+		if s := r.StatusAfter[id]; s != "ACTIVE" {
+			status = "  " + s
+		}
+		p("%-21s %-11s %s %s%s", id, r.zones[id], bar(before, okB, scale), bar(after, okA, scale), status)
+	}
+	p("")
+	p("COV        %.2f%% -> %.2f%%  (gate COV_PERCENT %.4g%%, predicted %.2f%%)", r.COVBefore, r.COVAfter, cfg.COVPercent, r.COVPredicted)
+	p("tasks      %d started, %d stopped; minMoves %d (the fewest moves that balance it)", r.TasksStarted, r.TasksStopped, r.MinMoves)
+	total := 0
+	var calls []string
+	for _, k := range sortedKeys(r.APICalls) {
+		total += r.APICalls[k]
+		calls = append(calls, fmt.Sprintf("%s %d", k, r.APICalls[k]))
+	}
+	p("ECS calls  %d (%d mutating): %s", total, r.MutatingCalls, strings.Join(calls, ", "))
+	p("simulated  %s until the cluster settled; %d time(s) a service fell below its minimum healthy percent",
+		time.Duration(r.SimulatedSeconds*float64(time.Second)).Round(time.Second), r.BelowMinHealthy)
+	if len(r.Stalled) > 0 {
+		p("stalled    %s (work left that ECS cannot do)", strings.Join(r.Stalled, ", "))
+	}
+	if r.Error != "" {
+		p("error      %s", r.Error)
+	}
+	p("")
+}
+
+func predictionLine(pr plan.Prediction, cfg config.Config) string {
+	if !pr.Possible {
+		return fmt.Sprintf("%-21s not possible: %s", pr.Strategy, pr.Reason)
+	}
+	target := "above the target"
+	if pr.Reaches {
+		target = "reaches the target"
+	}
+	line := fmt.Sprintf("%-21s predicted COV %.2f%% (%s), %d tasks restarted, %s simulated", pr.Strategy, pr.COVAfter, target, pr.Restarts,
+		time.Duration(pr.Seconds*float64(time.Second)).Round(time.Second))
+	if pr.Reason != "" {
+		line += "; " + pr.Reason
+	}
+	return line
+}
+
+func bar(n int, ok bool, scale int) string {
+	if !ok {
+		return fmt.Sprintf("%-*s", barWidth+4, "  -")
+	}
+	w := n * barWidth / scale
+	return fmt.Sprintf("%s%s %3d", strings.Repeat("█", w), strings.Repeat(" ", barWidth-w), n)
+}
