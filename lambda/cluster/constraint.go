@@ -136,7 +136,7 @@ func parseComparison(toks []string) (Predicate, []string, error) {
 	case "==", "!=":
 		want := unquote(raw)
 		eq := op == "=="
-		return func(i *Instance) bool { v, ok := get(i); return ok && (v == want) == eq }, rest, nil
+		return func(i *Instance) bool { v, ok := get(i); return negate(ok, v == want, eq) }, rest, nil
 	case "in", "!in":
 		set := map[string]bool{}
 		if !(strings.HasPrefix(raw, "[") || strings.HasPrefix(raw, "(")) {
@@ -146,14 +146,14 @@ func parseComparison(toks []string) (Predicate, []string, error) {
 			set[unquote(strings.TrimSpace(v))] = true
 		}
 		in := op == "in"
-		return func(i *Instance) bool { v, ok := get(i); return ok && set[v] == in }, rest, nil
+		return func(i *Instance) bool { v, ok := get(i); return negate(ok, set[v], in) }, rest, nil
 	case "=~", "!~":
 		re, err := wildcard(unquote(raw))
 		if err != nil {
 			return nil, nil, err
 		}
 		match := op == "=~"
-		return func(i *Instance) bool { v, ok := get(i); return ok && re.MatchString(v) == match }, rest, nil
+		return func(i *Instance) bool { v, ok := get(i); return negate(ok, ok && re.MatchString(v), match) }, rest, nil
 	case ">", ">=", "<", "<=":
 		if !numeric {
 			return nil, nil, fmt.Errorf("operator %s on %s is not supported", op, toks[0])
@@ -173,6 +173,16 @@ func parseComparison(toks []string) (Predicate, []string, error) {
 		}, rest, nil
 	}
 	return nil, nil, fmt.Errorf("operator %q is not supported", op)
+}
+
+// negate applies a positive or negative operator: a value that is absent matches no
+// positive operator and every negative one (an instance without attribute:tier is
+// "tier != batch").
+func negate(present, holds, positive bool) bool {
+	if !present {
+		return !positive
+	}
+	return holds == positive
 }
 
 // subject returns an accessor for a query subject and whether it is numeric.

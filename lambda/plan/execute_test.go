@@ -1,0 +1,158 @@
+package plan_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	ct "github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster/clustertest"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
+)
+
+// spreadOf builds a cluster whose instances run the given numbers of web tasks; the
+// last instance joined a minute ago.
+func spreadOf(t *testing.T, counts ...int) *cluster.Cluster {
+	b := ct.New("demo")
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	web := b.Service("web", ct.Desired(int32(total)), ct.TaskSize(16, 16))
+	for k, n := range counts {
+		var opts []ct.InstanceOpt
+		if k == len(counts)-1 {
+			opts = append(opts, ct.RegisteredAt(ct.Epoch.Add(-time.Minute)))
+		}
+		b.Tasks(web, b.Instance("us-east-1a", opts...), n)
+	}
+	return b.Cluster(t)
+}
+
+// fakeExecutor replays a scripted sequence of clusters for Read and records what it
+// was asked to do.
+type fakeExecutor struct {
+	reads    []*cluster.Cluster
+	drained  [][]string
+	redeploy []string
+	drainErr error
+}
+
+func (f *fakeExecutor) Redeploy(_ context.Context, s []string) error {
+	f.redeploy = append(f.redeploy, s...)
+	return nil
+}
+
+func (f *fakeExecutor) DrainRound(_ context.Context, is []*cluster.Instance) error {
+	var ids []string
+	for _, i := range is {
+		ids = append(ids, i.EC2InstanceID)
+	}
+	f.drained = append(f.drained, ids)
+	return f.drainErr
+}
+
+func (f *fakeExecutor) Read(context.Context) (*cluster.Cluster, error) {
+	c := f.reads[0]
+	if len(f.reads) > 1 {
+		f.reads = f.reads[1:]
+	}
+	return c, nil
+}
+
+func (f *fakeExecutor) Now() time.Time { return ct.Epoch }
+
+func TestExecuteDrainLoop(t *testing.T) {
+	cfg := config.Default()
+	cfg.DrainMaxInstances = 1
+	start := spreadOf(t, 12, 2, 0)
+	tests := []struct {
+		name       string
+		reads      []*cluster.Cluster
+		retries    int
+		wantRounds int
+		wantEnded  string
+	}{
+		{"stops once COV reaches the gate", []*cluster.Cluster{spreadOf(t, 9, 4, 1), spreadOf(t, 5, 5, 4)}, 3, 2, "reached COV_PERCENT"},
+		{"stops when a round does not lower COV", []*cluster.Cluster{spreadOf(t, 10, 3, 1), spreadOf(t, 11, 2, 1)}, 3, 2, "round 2 did not lower COV"},
+		{"stops after REBALANCE_MAX_RETRY more rounds", []*cluster.Cluster{spreadOf(t, 11, 2, 1), spreadOf(t, 10, 3, 1), spreadOf(t, 9, 4, 1)}, 1, 2, "REBALANCE_MAX_RETRY (1) rounds done"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg.RebalanceMaxRetry = tt.retries
+			ex := &fakeExecutor{reads: tt.reads}
+			run, err := plan.Execute(context.Background(), config.StrategyDrain, nil, start, ex, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Rounds != tt.wantRounds || len(ex.drained) != tt.wantRounds || !strings.Contains(run.Ended, tt.wantEnded) {
+				t.Errorf("rounds %d (drained %v), ended %q; want %d rounds, %q", run.Rounds, ex.drained, run.Ended, tt.wantRounds, tt.wantEnded)
+			}
+			for _, round := range ex.drained {
+				if len(round) > cfg.DrainMaxInstances {
+					t.Errorf("a round drained %d instances", len(round))
+				}
+			}
+		})
+	}
+	t.Run("an executor error stops the loop and is returned", func(t *testing.T) {
+		cfg.RebalanceMaxRetry = 3
+		boom := errors.New("boom")
+		ex := &fakeExecutor{reads: []*cluster.Cluster{start}, drainErr: boom}
+		run, err := plan.Execute(context.Background(), config.StrategyDrain, nil, start, ex, cfg)
+		if !errors.Is(err, boom) || run.Rounds != 1 {
+			t.Errorf("Execute = %+v, %v", run, err)
+		}
+	})
+}
+
+func TestExecuteRedeploy(t *testing.T) {
+	b := ct.New("demo")
+	i1, i2 := b.Instance("us-east-1a"), b.Instance("us-east-1b")
+	for _, name := range []string{"a", "b", "c"} {
+		s := b.Service(name, ct.Desired(4), ct.TaskSize(16, 16))
+		b.Tasks(s, i1, 4)
+	}
+	_ = i2
+	c := b.Cluster(t)
+	cfg := config.Default()
+	cfg.MaxServicesPerRun = 2
+	ex := &fakeExecutor{}
+	run, err := plan.Execute(context.Background(), config.StrategyForceNewDeployment, nil, c, ex, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a", "b"}, ex.redeploy); diff != "" {
+		t.Errorf("redeployed (-want +got), capped at MAX_SERVICES_PER_RUN:\n%s", diff)
+	}
+	if diff := cmp.Diff(ex.redeploy, run.Services); diff != "" {
+		t.Errorf("run.Services: %s", diff)
+	}
+	ex = &fakeExecutor{}
+	if _, err := plan.Execute(context.Background(), config.StrategyForceNewDeployment, []string{"c"}, c, ex, cfg); err != nil || !cmp.Equal([]string{"c"}, ex.redeploy) {
+		t.Errorf("an explicit list is redeployed as given: %v %v", ex.redeploy, err)
+	}
+	if _, err := plan.Execute(context.Background(), "yolo", nil, c, ex, cfg); err == nil {
+		t.Error("an unknown strategy was executed")
+	}
+}
+
+func TestDecideGate(t *testing.T) {
+	cfg := config.Default()
+	// 19 instances at 10 tasks and one empty joiner: sqrt(20)/19 = 23.54% < 25%.
+	counts := make([]int, 0, 20)
+	for range 19 {
+		counts = append(counts, 10)
+	}
+	c := spreadOf(t, append(counts, 0)...)
+	d := plan.Decide(context.Background(), plan.Input{Cluster: c, Config: cfg, Now: ct.Epoch, Budget: time.Hour}, nil)
+	want := "COV 23.54% is at or below COV_PERCENT 25%; with 20 instances one empty joiner only reaches 23.54%: lower COV_PERCENT for a cluster this size"
+	if d.Action != plan.ActionSkip || d.Reason != want || d.COVBefore != 23.54 {
+		t.Errorf("Decide = %s %q (cov %v), want skip %q", d.Action, d.Reason, d.COVBefore, want)
+	}
+}
