@@ -1,0 +1,337 @@
+package act_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	ct "github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster/clustertest"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+type world struct {
+	s         *sim.Sim
+	hot, cold *cluster.Instance
+	cfg       config.Config
+}
+
+// newWorld: a hot instance with 4 web tasks and a cold one.
+func newWorld(t *testing.T, edit ...func(b *ct.Builder)) world {
+	b := ct.New("demo")
+	hot := b.Instance("us-east-1a")
+	cold := b.Instance("us-east-1b")
+	web := b.Service("web", ct.Desired(4))
+	b.Tasks(web, hot, 4)
+	for _, e := range edit {
+		e(b)
+	}
+	cfg := config.Default()
+	return world{s: sim.New(b.Cluster(t), sim.Options{Now: ct.Epoch, TaskStart: 30 * time.Second}), hot: hot, cold: cold, cfg: cfg}
+}
+
+func (w world) actor() *act.Actor { return act.New(w.s, w.s, "demo", w.s, w.cfg, quiet) }
+
+func (w world) instance(arn string) (status string, marked bool) {
+	w.s.View(func(c *cluster.Cluster) {
+		i := c.Instance(arn)
+		status, marked = i.Status, plan.Marked(i)
+	})
+	return status, marked
+}
+
+// mutations lists the mutating calls the simulator received, as "Action target".
+func mutations(s *sim.Sim) []string {
+	var out []string
+	for _, c := range s.Calls() {
+		switch in := c.Input.(type) {
+		case *ecs.UpdateServiceInput:
+			out = append(out, "UpdateService "+*in.Service)
+		case *ecs.UpdateContainerInstancesStateInput:
+			out = append(out, "UpdateContainerInstancesState "+string(in.Status))
+		case *ecs.PutAttributesInput:
+			out = append(out, "PutAttributes "+*in.Attributes[0].Name)
+		case *ecs.DeleteAttributesInput:
+			out = append(out, "DeleteAttributes "+*in.Attributes[0].Name)
+		}
+	}
+	return out
+}
+
+func TestDrainSequence(t *testing.T) {
+	w := newWorld(t)
+	ctx, cancel := w.s.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	start := w.s.Now()
+	if err := w.actor().DrainRound(ctx, []*cluster.Instance{w.hot}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"PutAttributes " + plan.MarkerAttribute,
+		"UpdateContainerInstancesState DRAINING",
+		"UpdateContainerInstancesState ACTIVE",
+		"DeleteAttributes " + plan.MarkerAttribute,
+	}
+	if diff := cmp.Diff(want, mutations(w.s)); diff != "" {
+		t.Errorf("mutating calls (-want +got):\n%s", diff)
+	}
+	calls := w.s.Calls()
+	if got := calls[2].At.Sub(calls[1].At); got != w.cfg.DrainTimeout {
+		t.Errorf("DRAINING for %v, want DRAIN_TIMEOUT %v", got, w.cfg.DrainTimeout)
+	}
+	if got := w.s.Now().Sub(start); got != w.cfg.DrainTimeout+w.cfg.DrainSleepTime {
+		t.Errorf("round took %v, want DRAIN_TIMEOUT + DRAIN_SLEEP_TIME", got)
+	}
+	if status, marked := w.instance(w.hot.ARN); status != cluster.StatusActive || marked {
+		t.Errorf("after the round: %s, marked %v", status, marked)
+	}
+	marker := calls[0].Input.(*ecs.PutAttributesInput).Attributes[0]
+	if *marker.Value != "2026-11-20T09:00:00Z" || *marker.TargetId != w.hot.ARN {
+		t.Errorf("marker %s on %s, want the drain time on the drained instance", *marker.Value, *marker.TargetId)
+	}
+}
+
+func TestDrainRefusals(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(w world) ([]*cluster.Instance, context.Context)
+		want  string
+		is    error
+	}{
+		{"more than DRAIN_MAX_INSTANCES", func(w world) ([]*cluster.Instance, context.Context) {
+			return []*cluster.Instance{w.hot, w.cold, w.hot}, context.Background()
+		}, "DRAIN_MAX_INSTANCES is 2", nil},
+		{"an instance that is not ACTIVE", func(w world) ([]*cluster.Instance, context.Context) {
+			i := *w.hot
+			i.Status = cluster.StatusDraining
+			return []*cluster.Instance{&i}, context.Background()
+		}, "refusing to drain", nil},
+		{"an instance already marked", func(w world) ([]*cluster.Instance, context.Context) {
+			i := *w.hot
+			i.Attributes = []cluster.Attribute{{Name: plan.MarkerAttribute, Value: "x"}}
+			return []*cluster.Instance{&i}, context.Background()
+		}, "already carries the drain marker", nil},
+		{"a deadline that cannot cover DRAIN_TIMEOUT", func(w world) ([]*cluster.Instance, context.Context) {
+			ctx, _ := w.s.WithTimeout(context.Background(), w.cfg.DrainTimeout)
+			return []*cluster.Instance{w.hot}, ctx
+		}, "not enough time", act.ErrOutOfTime},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			insts, ctx := tt.setup(w)
+			err := w.actor().DrainRound(ctx, insts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) {
+				t.Fatalf("DrainRound = %v, want %q", err, tt.want)
+			}
+			if got := w.s.Stats().MutatingCalls; got != 0 {
+				t.Errorf("a refused drain made %d mutating calls", got)
+			}
+		})
+	}
+}
+
+// SPEC §6.2: once DRAINING, the instance is set ACTIVE again on every way out.
+func TestDrainAlwaysReactivates(t *testing.T) {
+	t.Run("context cancelled during the wait", func(t *testing.T) {
+		w := newWorld(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		w.s.SetFaults(func(action string, n int) sim.Fault {
+			if action == "UpdateContainerInstancesState" && n == 1 {
+				cancel() // the invocation is cancelled right after the drain starts
+			}
+			return sim.Fault{}
+		})
+		err := w.actor().DrainRound(ctx, []*cluster.Instance{w.hot})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("DrainRound = %v, want context.Canceled", err)
+		}
+		if status, marked := w.instance(w.hot.ARN); status != cluster.StatusActive || marked {
+			t.Errorf("after cancellation: %s, marked %v", status, marked)
+		}
+	})
+	t.Run("virtual deadline inside the wait", func(t *testing.T) {
+		w := newWorld(t)
+		w.cfg.DrainTimeout = 60 * time.Second
+		ctx, cancel := w.s.WithTimeout(context.Background(), 80*time.Second) // covers 60+15, not the pause
+		defer cancel()
+		err := w.actor().DrainRound(ctx, []*cluster.Instance{w.hot})
+		if !errors.Is(err, act.ErrOutOfTime) {
+			t.Errorf("DrainRound = %v, want ErrOutOfTime for the pause", err)
+		}
+		if status, _ := w.instance(w.hot.ARN); status != cluster.StatusActive {
+			t.Errorf("left %s", status)
+		}
+	})
+	t.Run("reactivation throttled once is retried", func(t *testing.T) {
+		w := newWorld(t)
+		w.s.SetFaults(sim.FailNth("UpdateContainerInstancesState", 2, sim.Fault{Err: sim.Throttling()}))
+		if err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot}); err != nil {
+			t.Fatal(err)
+		}
+		if status, marked := w.instance(w.hot.ARN); status != cluster.StatusActive || marked {
+			t.Errorf("after a retried reactivation: %s, marked %v", status, marked)
+		}
+	})
+	t.Run("reactivation failing every time leaves the marker for the sweep", func(t *testing.T) {
+		w := newWorld(t)
+		w.s.SetFaults(func(action string, n int) sim.Fault {
+			if action == "UpdateContainerInstancesState" && n > 1 {
+				return sim.Fault{Err: sim.ServerError()}
+			}
+			return sim.Fault{}
+		})
+		err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot})
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if status, marked := w.instance(w.hot.ARN); status != cluster.StatusDraining || !marked {
+			t.Fatalf("%s, marked %v: the marker must stay so the sweep finds it", status, marked)
+		}
+		w.s.SetFaults(nil)
+		w.s.Advance(time.Minute)
+		restored, err := w.actor().Sweep(context.Background())
+		if err != nil || !cmp.Equal(restored, []string{w.hot.EC2InstanceID}) {
+			t.Errorf("Sweep = %v, %v", restored, err)
+		}
+		if status, marked := w.instance(w.hot.ARN); status != cluster.StatusActive || marked {
+			t.Errorf("after the sweep: %s, marked %v", status, marked)
+		}
+	})
+	t.Run("a throttled DRAINING call is undone the safe way", func(t *testing.T) {
+		w := newWorld(t)
+		w.s.SetFaults(sim.FailNth("UpdateContainerInstancesState", 1, sim.Fault{Err: sim.Throttling()}))
+		err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot})
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if diff := cmp.Diff([]string{"PutAttributes " + plan.MarkerAttribute, "UpdateContainerInstancesState DRAINING",
+			"UpdateContainerInstancesState ACTIVE", "DeleteAttributes " + plan.MarkerAttribute}, mutations(w.s)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a refused DRAINING call only removes the marker", func(t *testing.T) {
+		w := newWorld(t)
+		w.s.SetFaults(sim.FailNth("UpdateContainerInstancesState", 1, sim.Fault{ItemFailure: "INACTIVE"}))
+		if err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot}); err == nil {
+			t.Fatal("no error")
+		}
+		if diff := cmp.Diff([]string{"PutAttributes " + plan.MarkerAttribute, "UpdateContainerInstancesState DRAINING",
+			"DeleteAttributes " + plan.MarkerAttribute}, mutations(w.s)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+}
+
+// SPEC §6.1/§6.2: the sweep reactivates only instances carrying the marker.
+func TestSweep(t *testing.T) {
+	w := newWorld(t, func(b *ct.Builder) {
+		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining), ct.Attr(plan.MarkerAttribute, "2026-11-20T08:58:00Z")) // ours, stale
+		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining), ct.Attr(plan.MarkerAttribute, "2026-11-20T08:59:45Z")) // ours, 15 s old
+		b.Instance("us-east-1c", ct.Attr(plan.MarkerAttribute, "2026-11-20T08:50:00Z"))                                    // ACTIVE, marker left over
+		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining))                                                        // someone else's
+	})
+	var insts []*cluster.Instance
+	w.s.View(func(c *cluster.Cluster) { insts = c.Instances() })
+	stale, young, leftover, foreign := insts[2], insts[3], insts[4], insts[5]
+
+	ctx, cancel := w.s.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	restored, err := w.actor().Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{stale.EC2InstanceID, young.EC2InstanceID}, restored); diff != "" {
+		t.Errorf("reactivated (-want +got):\n%s", diff)
+	}
+	for _, tt := range []struct {
+		i      *cluster.Instance
+		status string
+		marked bool
+	}{{stale, "ACTIVE", false}, {young, "ACTIVE", false}, {leftover, "ACTIVE", false}, {foreign, "DRAINING", false}} {
+		if status, marked := w.instance(tt.i.ARN); status != tt.status || marked != tt.marked {
+			t.Errorf("%s: %s marked %v, want %s marked %v", tt.i.EC2InstanceID, status, marked, tt.status, tt.marked)
+		}
+	}
+	// The young drain got the rest of its DRAIN_TIMEOUT (45 s from 08:59:45).
+	for _, c := range w.s.Calls() {
+		if in, ok := c.Input.(*ecs.UpdateContainerInstancesStateInput); ok && in.ContainerInstances[0] == young.ARN {
+			if want := time.Date(2026, 11, 20, 9, 0, 30, 0, time.UTC); !c.At.Equal(want) {
+				t.Errorf("young drain reactivated at %v, want %v", c.At, want)
+			}
+		}
+	}
+}
+
+func TestRedeploy(t *testing.T) {
+	w := newWorld(t, func(b *ct.Builder) {
+		i := b.Instance("us-east-1c")
+		for _, name := range []string{"a", "b", "c"} {
+			s := b.Service(name, ct.Desired(2), ct.TaskSize(16, 16))
+			b.Tasks(s, i, 2)
+		}
+		cd := b.Service("blue-green", ct.Desired(2), ct.Controller(cluster.ControllerCodeDeploy), ct.TaskSize(16, 16))
+		b.Tasks(cd, i, 2)
+	})
+	w.cfg.MaxServicesPerRun = 3
+	a := w.actor()
+	err := a.Redeploy(context.Background(), []string{"a", "blue-green", "b", "c", "web"})
+	if err == nil || !strings.Contains(err.Error(), "redeploy blue-green: operation error ECS: UpdateService") ||
+		!strings.Contains(err.Error(), "redeploy web: refused, MAX_SERVICES_PER_RUN (3) reached") {
+		t.Errorf("errors joined per service: %v", err)
+	}
+	var at []time.Time
+	for _, c := range w.s.Calls() {
+		in := c.Input.(*ecs.UpdateServiceInput)
+		if !in.ForceNewDeployment || in.TaskDefinition != nil || in.DesiredCount != nil {
+			t.Errorf("UpdateService %s: force %v, taskDefinition %v: only forceNewDeployment may be set", *in.Service, in.ForceNewDeployment, in.TaskDefinition)
+		}
+		at = append(at, c.At)
+	}
+	if len(at) != 4 {
+		t.Fatalf("%d UpdateService calls, want 4 (a, blue-green, b, c)", len(at))
+	}
+	for k := 1; k < len(at); k++ {
+		if gap := at[k].Sub(at[k-1]); gap < config.UpdateServiceInterval {
+			t.Errorf("calls %d and %d %v apart, want at least %v (ECS sustains 5 UpdateService a second)", k-1, k, gap, config.UpdateServiceInterval)
+		}
+	}
+	if err := a.Redeploy(context.Background(), []string{"a"}); err != nil || w.s.Stats().Calls["UpdateService"] != 4 {
+		t.Errorf("a service is redeployed once per invocation: %v, %d calls", err, w.s.Stats().Calls["UpdateService"])
+	}
+}
+
+func TestRecorderMakesNoCall(t *testing.T) {
+	w := newWorld(t)
+	rec := &act.Recorder{}
+	a := act.New(w.s, rec, "demo", w.s, w.cfg, quiet)
+	if err := a.Redeploy(context.Background(), []string{"web"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DrainRound(context.Background(), []*cluster.Instance{w.hot}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.s.Stats().MutatingCalls; got != 0 {
+		t.Errorf("%d mutating calls reached the cluster", got)
+	}
+	var got []string
+	for _, c := range rec.Calls() {
+		got = append(got, c.Action)
+	}
+	want := []string{"UpdateService", "PutAttributes", "UpdateContainerInstancesState", "UpdateContainerInstancesState", "DeleteAttributes"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("recorded (-want +got):\n%s", diff)
+	}
+}
