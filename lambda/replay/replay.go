@@ -101,11 +101,7 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		// foreign.
 		cfg.Clusters = []string{snap.Cluster.Name}
 	}
-	results, err := Run(cfg, snap, events, *snapPath)
-	if err != nil {
-		return fail("%s", oneLine(err))
-	}
-	for _, r := range results {
+	for _, r := range Run(cfg, snap, events) {
 		if *asJSON {
 			b, _ := json.Marshal(r)
 			fmt.Fprintln(stdout, string(b))
@@ -155,7 +151,7 @@ func loadEvents(paths []string, c *cluster.Cluster) ([]Event, error) {
 // starts at the snapshot's simulation.now or else the first event's time; each event
 // is delivered at the later of its time and the clock, and after the handler returns
 // the cluster runs on until it settles (at most an hour).
-func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event, snapName string) ([]Result, error) {
+func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event) []Result {
 	start := snap.Simulation.Now
 	if start.IsZero() && len(events) > 0 {
 		start = events[0].Time
@@ -228,8 +224,7 @@ func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event, snapName st
 		})
 		results = append(results, r)
 	}
-	_ = snapName
-	return results, nil
+	return results
 }
 
 func distribution(d []cluster.InstanceCount) map[string]int {

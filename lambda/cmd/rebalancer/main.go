@@ -1,21 +1,72 @@
-// Command rebalancer is the Lambda entry point that builds `bootstrap`. It only wires
-// configuration, clients and the handler together; the handler arrives with the
-// rebalancer issue.
+// Command rebalancer is the Lambda entry point (it builds `bootstrap`). It only wires:
+// configuration and the ECS client once per cold start, then the handler.
 package main
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/rebalance"
 )
 
 func main() {
-	logger := lambdacontext.NewLogger()
-	lambda.Start(func(ctx context.Context, event json.RawMessage) error {
-		logger.InfoContext(ctx, "event received; no handler is wired yet", slog.Int("bytes", len(event)))
-		return nil
-	})
+	h, err := setup(context.Background(), os.Getenv)
+	if err != nil {
+		// Failing the init beats running half-configured: Lambda reports the init error
+		// and no event is processed with a bad configuration.
+		slog.New(lambdacontext.NewLogHandler()).Error("init failed", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
+
+// setup builds the handler: configuration, logger, and the SDK client with adaptive
+// retry (client-side rate limiting when ECS throttles).
+func setup(ctx context.Context, getenv func(string) string) (*rebalance.Handler, error) {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(func() aws.Retryer { return retry.NewAdaptiveMode() }))
+	if err != nil {
+		return nil, fmt.Errorf("aws configuration: %w", err)
+	}
+	log := slog.New(minLevel{Handler: lambdacontext.NewLogHandler(), level: cfg.LogLevel})
+	return rebalance.New(rebalance.Options{
+		Config:  cfg,
+		API:     ecs.NewFromConfig(awsCfg),
+		Clock:   act.RealClock{},
+		Log:     log,
+		Metrics: os.Stdout, // the function's log stream, where CloudWatch reads EMF
+	}), nil
+}
+
+// minLevel drops records below LOG_LEVEL (lambdacontext follows only the Lambda
+// log-level setting).
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.level && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{Handler: m.Handler.WithAttrs(as), level: m.level}
+}
+
+func (m minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: m.Handler.WithGroup(name), level: m.level}
 }

@@ -1,0 +1,167 @@
+package replay_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/replay"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const (
+	headline = "../../testdata/snapshots/headline.json"
+	join     = "../../testdata/events/headline-join.json"
+)
+
+func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := replay.Main(args, func(k string) string { return env[k] }, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestBadInputExitsTwoWithOneLine(t *testing.T) {
+	dir := t.TempDir()
+	notJSON := filepath.Join(dir, "broken.json")
+	os.WriteFile(notJSON, []byte("{"), 0o644)
+	stranger := filepath.Join(dir, "stranger.json")
+	raw, _ := os.ReadFile(join)
+	os.WriteFile(stranger, bytes.ReplaceAll(raw, []byte("846010d178daf15a101daecd16cc5238"), []byte("ffffffffffffffffffffffffffffffff")), 0o644)
+
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"missing snapshot", nil, []string{"-cluster", "nope.json", join}, "replay: open nope.json: no such file or directory"},
+		{"snapshot that is not JSON", nil, []string{"-cluster", notJSON, join}, "replay: " + notJSON + ": invalid snapshot JSON"},
+		{"missing event", nil, []string{"-cluster", headline, "nope.json"}, "replay: open nope.json"},
+		{"event that is not JSON", nil, []string{"-cluster", headline, "../../testdata/events/malformed.json"}, "replay: ../../testdata/events/malformed.json: invalid JSON"},
+		{"event for an instance the snapshot lacks", nil, []string{"-cluster", headline, stranger}, "container instance arn:aws:ecs:us-east-1:111122223333:container-instance/demo/ffffffffffffffffffffffffffffffff is not in the snapshot"},
+		{"bad configuration", map[string]string{"COV_PERCENT": "-1", "STRATEGY": "x"}, []string{"-cluster", headline, join}, "replay: configuration: "},
+		{"no events", nil, []string{"-cluster", headline}, "usage: replay -cluster SNAPSHOT.json [-json] EVENT.json..."},
+		{"unknown flag", nil, []string{"-verbose", "-cluster", headline, join}, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run(t, tt.env, tt.args...)
+			if code != replay.ExitBadInput || out != "" || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, %q", code, out, errOut, tt.want)
+			}
+			if tt.name != "no events" && tt.name != "unknown flag" && strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Errorf("stderr is not one line: %q", errOut)
+			}
+		})
+	}
+}
+
+// SPEC §9's JSON keys, on the headline.
+func TestJSONFields(t *testing.T) {
+	code, out, errOut := run(t, nil, "-json", "-cluster", headline, join)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"decision", "reason", "dryRun", "covBefore", "covAfter", "distributionBefore", "distributionAfter",
+		"servicesRedeployed", "instancesDrained", "tasksStarted", "tasksStopped", "minMoves", "apiCalls", "mutatingCalls",
+		"belowMinHealthy", "statusAfter", "simulatedSeconds"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("missing %q", k)
+		}
+	}
+	want := map[string]any{
+		"decision": "force-new-deployment", "covBefore": 58.82, "covAfter": 11.76, "tasksStarted": 12.0, "tasksStopped": 12.0,
+		"minMoves": 7.0, "mutatingCalls": 1.0, "belowMinHealthy": 0.0, "simulatedSeconds": 30.0,
+		"servicesRedeployed": []any{"web"}, "instancesDrained": []any{},
+		"distributionAfter": map[string]any{"i-086bb020d55d9ef60": 9.0, "i-000d7c0b76667f6d0": 9.0, "i-082f38121890b8143": 9.0, "i-07be041293f8ad5de": 7.0},
+		"statusAfter":       map[string]any{"i-086bb020d55d9ef60": "ACTIVE", "i-000d7c0b76667f6d0": "ACTIVE", "i-082f38121890b8143": "ACTIVE", "i-07be041293f8ad5de": "ACTIVE"},
+	}
+	for k, w := range want {
+		if diff := cmp.Diff(w, got[k]); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", k, diff)
+		}
+	}
+}
+
+// Events run one after another on one cluster and one virtual clock: an event older
+// than the clock is delivered at the clock.
+func TestEventsShareTheClusterAndClock(t *testing.T) {
+	code, out, errOut := run(t, nil, "-json", "-cluster", headline, join, join, "../../testdata/events/busy-instance.json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d objects", len(lines))
+	}
+	want := []string{"2026-11-20T09:00:00Z force-new-deployment 1", "2026-11-20T09:00:30Z skip 0", "2026-11-20T09:00:30Z skip 0"}
+	var got []string
+	for _, l := range lines {
+		var r struct {
+			DeliveredAt string `json:"deliveredAt"`
+			Decision    string `json:"decision"`
+			Mutating    int    `json:"mutatingCalls"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s %d", r.DeliveredAt, r.Decision, r.Mutating))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// Without simulation.now the clock starts at the first event, never at the wall clock.
+func TestClockStartsAtTheFirstEventWithoutNow(t *testing.T) {
+	raw, _ := os.ReadFile(headline)
+	var snap map[string]any
+	json.Unmarshal(raw, &snap)
+	delete(snap["simulation"].(map[string]any), "now")
+	b, _ := json.Marshal(snap)
+	path := filepath.Join(t.TempDir(), "s.json")
+	os.WriteFile(path, b, 0o644)
+	code, out, errOut := run(t, nil, "-json", "-cluster", path, join)
+	if code != 0 || !strings.Contains(out, `"deliveredAt":"2026-11-20T08:58:01Z"`) {
+		t.Errorf("exit %d, %s %s", code, out, errOut)
+	}
+}
+
+func TestDryRunReplay(t *testing.T) {
+	code, out, _ := run(t, map[string]string{"DRY_RUN": "true"}, "-json", "-cluster", headline, join)
+	if code != 0 || !strings.Contains(out, `"mutatingCalls":0`) || !strings.Contains(out, `"dryRun":true`) || !strings.Contains(out, `"servicesRedeployed":["web"]`) {
+		t.Errorf("dry run: %s", out)
+	}
+}
+
+// The report a person reads (make replay), kept as a golden file.
+func TestTextReport(t *testing.T) {
+	code, out, errOut := run(t, nil, "-cluster", headline, join)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	path := filepath.Join("testdata", "headline.txt")
+	if *update {
+		os.WriteFile(path, []byte(out), 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), out); diff != "" {
+		t.Errorf("report (-golden +got; go test ./lambda/replay -update):\n%s", diff)
+	}
+}
