@@ -134,9 +134,10 @@ func satisfies(i *Instance, s *Service, cons []constraint) bool {
 // Place chooses the instance for one new task of s that reserves size, applying the
 // service's placement strategies in order as ECS does (each narrows the candidates the
 // previous one left): spread counts the service's live tasks per value of its field,
-// binpack prefers the least remaining cpu or memory, random picks with rnd. Ties left
-// at the end go to the earliest-registered instance. It returns nil when no instance
-// can take the task.
+// binpack prefers the least remaining cpu or memory, random picks with rnd. ECS does
+// not document how it breaks the ties left at the end; rnd breaks them (an order-based
+// rule would keep favouring the oldest instances, where load piles up). rnd(n) returns
+// a number in [0, n). It returns nil when no instance can take the task.
 func (c *Cluster) Place(s *Service, size Resources, rnd func(n int) int) (*Instance, error) {
 	cands, err := c.Candidates(s, size)
 	if err != nil || len(cands) == 0 {
@@ -161,7 +162,7 @@ func (c *Cluster) Place(s *Service, size Resources, rnd func(n int) int) (*Insta
 			return cands[rnd(len(cands))], nil
 		}
 	}
-	return cands[0], nil
+	return cands[rnd(len(cands))], nil
 }
 
 // keepMin keeps the instances with the least score, in order.
@@ -182,9 +183,9 @@ func keepMin(cands []*Instance, score func(*Instance) int64) []*Instance {
 // PickToStop chooses which of the service's tasks in from ECS stops first when it
 // removes one: for spread (and default) placement, a task in the zone with the most of
 // the service's tasks, then on the instance with the most of them; for binpack-first
-// services, a task on the instance with the most of that resource left. Ties go to the
-// first task in from. from must not be empty.
-func (c *Cluster) PickToStop(s *Service, from []*Task) *Task {
+// services, a task on the instance with the most of that resource left. rnd breaks the
+// ties (ECS: random within the zone). from must not be empty.
+func (c *Cluster) PickToStop(s *Service, from []*Task, rnd func(n int) int) *Task {
 	if len(from) == 1 {
 		return from[0]
 	}
@@ -192,7 +193,7 @@ func (c *Cluster) PickToStop(s *Service, from []*Task) *Task {
 	strategy := s.EffectivePlacement()
 	if strategy[0].Type == StrategyBinpack {
 		field := strategy[0].Field
-		return maxTask(from, func(t *Task) [2]int64 {
+		return maxTask(from, rnd, func(t *Task) [2]int64 {
 			if i := inst(t); i != nil {
 				return [2]int64{binpackValue(i, field), 0}
 			}
@@ -201,7 +202,7 @@ func (c *Cluster) PickToStop(s *Service, from []*Task) *Task {
 	}
 	byZone := c.ServiceCountsByZone(s)
 	byInstance := c.ServiceCountsByInstance(s)
-	return maxTask(from, func(t *Task) [2]int64 {
+	return maxTask(from, rnd, func(t *Task) [2]int64 {
 		zone := t.AvailabilityZone
 		if i := inst(t); i != nil {
 			zone = i.Zone
@@ -210,13 +211,17 @@ func (c *Cluster) PickToStop(s *Service, from []*Task) *Task {
 	})
 }
 
-func maxTask(from []*Task, score func(*Task) [2]int64) *Task {
-	best, bestScore := from[0], score(from[0])
-	for _, t := range from[1:] {
-		sc := score(t)
-		if sc[0] > bestScore[0] || (sc[0] == bestScore[0] && sc[1] > bestScore[1]) {
-			best, bestScore = t, sc
+// maxTask returns a task with the highest score, rnd choosing among equals.
+func maxTask(from []*Task, rnd func(int) int, score func(*Task) [2]int64) *Task {
+	var best []*Task
+	var bestScore [2]int64
+	for _, t := range from {
+		switch sc := score(t); {
+		case best == nil || sc[0] > bestScore[0] || (sc[0] == bestScore[0] && sc[1] > bestScore[1]):
+			best, bestScore = []*Task{t}, sc
+		case sc == bestScore:
+			best = append(best, t)
 		}
 	}
-	return best
+	return best[rnd(len(best))]
 }

@@ -10,7 +10,8 @@ import (
 	ct "github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster/clustertest"
 )
 
-func noRandom(int) int { panic("random strategy not expected") }
+// first breaks ties towards the earliest candidate, so expectations are exact.
+func first(int) int { return 0 }
 
 // Each case builds a small cluster; the instance names are the EC2 IDs' order (i1...).
 func TestPlace(t *testing.T) {
@@ -154,7 +155,7 @@ func TestPlace(t *testing.T) {
 			c := b.Cluster(t)
 			rnd := tt.rnd
 			if rnd == nil {
-				rnd = noRandom
+				rnd = first
 			}
 			got, err := c.Place(s, s.TaskSize, rnd)
 			if err != nil {
@@ -186,7 +187,7 @@ func TestPickToStop(t *testing.T) {
 		tc1 := b.Tasks(s, c1, 2) // c1 holds as many as a2, but its zone holds fewer
 		c := b.Cluster(t)
 		from := []*cluster.Task{tc1[0], ta1[0], ta2[0]}
-		if got := c.PickToStop(s, from); got != ta2[0] {
+		if got := c.PickToStop(s, from, first); got != ta2[0] {
 			t.Errorf("PickToStop = task on %s, want the task on a2 (zone a has 3, a2 has 2)", got.InstanceARN)
 		}
 	})
@@ -198,7 +199,7 @@ func TestPickToStop(t *testing.T) {
 		ts := b.Tasks(s, small, 1)
 		tb := b.Tasks(s, big, 1)
 		c := b.Cluster(t)
-		if got := c.PickToStop(s, []*cluster.Task{ts[0], tb[0]}); got != tb[0] {
+		if got := c.PickToStop(s, []*cluster.Task{ts[0], tb[0]}, first); got != tb[0] {
 			t.Errorf("PickToStop picked the task on the small instance")
 		}
 	})

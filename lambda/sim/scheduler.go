@@ -101,7 +101,7 @@ func (s *Sim) replicaStep(svc *cluster.Service) bool {
 			keepPending = keepPending[:n-1]
 			continue
 		}
-		victim := s.c.PickToStop(svc, keepRunning)
+		victim := s.c.PickToStop(svc, keepRunning, s.rng.IntN)
 		s.stopTask(victim, "Scaling activity initiated by (deployment)")
 		keepRunning = without(keepRunning, victim)
 	}
@@ -109,7 +109,7 @@ func (s *Sim) replicaStep(svc *cluster.Service) bool {
 	// Stop old tasks while the service keeps its minimum healthy count.
 	healthy := len(keepRunning) + len(oldRunning)
 	for canStop := healthy - minHealthy; canStop > 0 && len(oldRunning) > 0; canStop-- {
-		victim := s.c.PickToStop(svc, oldRunning)
+		victim := s.c.PickToStop(svc, oldRunning, s.rng.IntN)
 		s.stopTask(victim, stopReason(s.c, victim))
 		oldRunning = without(oldRunning, victim)
 	}
