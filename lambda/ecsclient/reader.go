@@ -24,73 +24,59 @@ import (
 // reported in Notes, not as errors; any other per-item failure is an error.
 func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster, []string, error) {
 	var notes []string
-	instARNs, err := listAll(func(tok *string) ([]string, *string, error) {
-		out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
-		if err != nil {
-			return nil, nil, err
-		}
-		return out.ContainerInstanceArns, out.NextToken, nil
-	})
+	instances, err := gather(&notes, "container instance", MaxDescribeInstances,
+		func(tok *string) ([]string, *string, error) {
+			out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+			if err != nil {
+				return nil, nil, err
+			}
+			return out.ContainerInstanceArns, out.NextToken, nil
+		},
+		func(batch []string) ([]types.ContainerInstance, []types.Failure, error) {
+			out, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: &clusterID, ContainerInstances: batch})
+			if err != nil {
+				return nil, nil, err
+			}
+			return out.ContainerInstances, out.Failures, nil
+		})
 	if err != nil {
-		return nil, nil, fmt.Errorf("list container instances: %w", err)
+		return nil, nil, err
 	}
-	var instances []types.ContainerInstance
-	err = inBatches(instARNs, MaxDescribeInstances, func(batch []string) error {
-		out, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: &clusterID, ContainerInstances: batch})
-		if err != nil {
-			return err
-		}
-		instances = append(instances, out.ContainerInstances...)
-		return failures("container instance", out.Failures, &notes)
-	})
+	services, err := gather(&notes, "service", MaxDescribeServices,
+		func(tok *string) ([]string, *string, error) {
+			out, err := api.ListServices(ctx, &ecs.ListServicesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+			if err != nil {
+				return nil, nil, err
+			}
+			return out.ServiceArns, out.NextToken, nil
+		},
+		func(batch []string) ([]types.Service, []types.Failure, error) {
+			out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &clusterID, Services: batch, Include: []types.ServiceField{types.ServiceFieldTags}})
+			if err != nil {
+				return nil, nil, err
+			}
+			return out.Services, out.Failures, nil
+		})
 	if err != nil {
-		return nil, nil, fmt.Errorf("describe container instances: %w", err)
+		return nil, nil, err
 	}
-
-	svcARNs, err := listAll(func(tok *string) ([]string, *string, error) {
-		out, err := api.ListServices(ctx, &ecs.ListServicesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
-		if err != nil {
-			return nil, nil, err
-		}
-		return out.ServiceArns, out.NextToken, nil
-	})
+	tasks, err := gather(&notes, "task", MaxDescribeTasks,
+		func(tok *string) ([]string, *string, error) {
+			out, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+			if err != nil {
+				return nil, nil, err
+			}
+			return out.TaskArns, out.NextToken, nil
+		},
+		func(batch []string) ([]types.Task, []types.Failure, error) {
+			out, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: &clusterID, Tasks: batch})
+			if err != nil {
+				return nil, nil, err
+			}
+			return out.Tasks, out.Failures, nil
+		})
 	if err != nil {
-		return nil, nil, fmt.Errorf("list services: %w", err)
-	}
-	var services []types.Service
-	err = inBatches(svcARNs, MaxDescribeServices, func(batch []string) error {
-		out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &clusterID, Services: batch, Include: []types.ServiceField{types.ServiceFieldTags}})
-		if err != nil {
-			return err
-		}
-		services = append(services, out.Services...)
-		return failures("service", out.Failures, &notes)
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("describe services: %w", err)
-	}
-
-	taskARNs, err := listAll(func(tok *string) ([]string, *string, error) {
-		out, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
-		if err != nil {
-			return nil, nil, err
-		}
-		return out.TaskArns, out.NextToken, nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("list tasks: %w", err)
-	}
-	var tasks []types.Task
-	err = inBatches(taskARNs, MaxDescribeTasks, func(batch []string) error {
-		out, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: &clusterID, Tasks: batch})
-		if err != nil {
-			return err
-		}
-		tasks = append(tasks, out.Tasks...)
-		return failures("task", out.Failures, &notes)
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("describe tasks: %w", err)
+		return nil, nil, err
 	}
 
 	c := newCluster(clusterID, instances, services)
@@ -99,6 +85,28 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 		return nil, nil, fmt.Errorf("cluster %s: %w", clusterID, err)
 	}
 	return c, notes, nil
+}
+
+// gather lists every identifier of a kind and describes them in batches of size,
+// noting MISSING items and failing on any other per-item failure.
+func gather[T any](notes *[]string, kind string, size int, list func(token *string) ([]string, *string, error), describe func([]string) ([]T, []types.Failure, error)) ([]T, error) {
+	ids, err := listAll(list)
+	if err != nil {
+		return nil, fmt.Errorf("list %ss: %w", kind, err)
+	}
+	var items []T
+	err = inBatches(ids, size, func(batch []string) error {
+		got, fails, err := describe(batch)
+		if err != nil {
+			return err
+		}
+		items = append(items, got...)
+		return failures(kind, fails, notes)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("describe %ss: %w", kind, err)
+	}
+	return items, nil
 }
 
 // newCluster names the model from the cluster ARN, which the caller or the items carry.
@@ -216,30 +224,28 @@ func DescribeInstance(ctx context.Context, api ReadAPI, clusterID, instanceARN s
 // with one filtered ListContainerInstances call per 100 and their Describe calls.
 func ListMarked(ctx context.Context, api ReadAPI, clusterID, name string) ([]*cluster.Instance, error) {
 	filter := "attribute:" + name + " exists"
-	arns, err := listAll(func(tok *string) ([]string, *string, error) {
-		out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, Filter: &filter, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
-		if err != nil {
-			return nil, nil, err
-		}
-		return out.ContainerInstanceArns, out.NextToken, nil
-	})
+	var notes []string
+	described, err := gather(&notes, "marked container instance", MaxDescribeInstances,
+		func(tok *string) ([]string, *string, error) {
+			out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, Filter: &filter, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+			if err != nil {
+				return nil, nil, err
+			}
+			return out.ContainerInstanceArns, out.NextToken, nil
+		},
+		func(batch []string) ([]types.ContainerInstance, []types.Failure, error) {
+			out, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: &clusterID, ContainerInstances: batch})
+			if err != nil {
+				return nil, nil, err
+			}
+			return out.ContainerInstances, out.Failures, nil
+		})
 	if err != nil {
-		return nil, fmt.Errorf("list marked container instances: %w", err)
+		return nil, err
 	}
-	var marked []*cluster.Instance
-	err = inBatches(arns, MaxDescribeInstances, func(batch []string) error {
-		out, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: &clusterID, ContainerInstances: batch})
-		if err != nil {
-			return err
-		}
-		for _, ci := range out.ContainerInstances {
-			marked = append(marked, InstanceFromAPI(ci))
-		}
-		var notes []string
-		return failures("container instance", out.Failures, &notes)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("describe marked container instances: %w", err)
+	marked := make([]*cluster.Instance, 0, len(described))
+	for _, ci := range described {
+		marked = append(marked, InstanceFromAPI(ci))
 	}
 	return marked, nil
 }
