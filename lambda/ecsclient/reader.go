@@ -32,13 +32,7 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 			}
 			return out.ContainerInstanceArns, out.NextToken, nil
 		},
-		func(batch []string) ([]types.ContainerInstance, []types.Failure, error) {
-			out, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: &clusterID, ContainerInstances: batch})
-			if err != nil {
-				return nil, nil, err
-			}
-			return out.ContainerInstances, out.Failures, nil
-		})
+		describeInstances(ctx, api, clusterID))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -85,6 +79,16 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 		return nil, nil, fmt.Errorf("cluster %s: %w", clusterID, err)
 	}
 	return c, notes, nil
+}
+
+func describeInstances(ctx context.Context, api ReadAPI, clusterID string) func([]string) ([]types.ContainerInstance, []types.Failure, error) {
+	return func(batch []string) ([]types.ContainerInstance, []types.Failure, error) {
+		out, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: &clusterID, ContainerInstances: batch})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.ContainerInstances, out.Failures, nil
+	}
 }
 
 // gather lists every identifier of a kind and describes them in batches of size,
@@ -233,13 +237,7 @@ func ListMarked(ctx context.Context, api ReadAPI, clusterID, name string) ([]*cl
 			}
 			return out.ContainerInstanceArns, out.NextToken, nil
 		},
-		func(batch []string) ([]types.ContainerInstance, []types.Failure, error) {
-			out, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: &clusterID, ContainerInstances: batch})
-			if err != nil {
-				return nil, nil, err
-			}
-			return out.ContainerInstances, out.Failures, nil
-		})
+		describeInstances(ctx, api, clusterID))
 	if err != nil {
 		return nil, err
 	}
