@@ -78,7 +78,7 @@ type Actor struct {
 	clock   Clock
 	cfg     config.Config
 	log     *slog.Logger
-	reader  func(ctx context.Context) (*cluster.Cluster, error)
+	observe func(ctx context.Context) ([]cluster.InstanceCount, error)
 
 	redeployed map[string]bool
 	lastUpdate time.Time
@@ -89,20 +89,16 @@ type Actor struct {
 // (the same client in production; a Recorder in dry run).
 func New(read ecsclient.ReadAPI, write ecsclient.WriteAPI, clusterID string, clock Clock, cfg config.Config, log *slog.Logger) *Actor {
 	a := &Actor{read: read, write: write, cluster: clusterID, clock: clock, cfg: cfg, log: log, redeployed: map[string]bool{}}
-	a.reader = func(ctx context.Context) (*cluster.Cluster, error) {
-		c, notes, err := ecsclient.Read(ctx, read, clusterID)
-		for _, n := range notes {
-			log.DebugContext(ctx, "read note", slog.String("note", n))
-		}
-		return c, err
+	a.observe = func(ctx context.Context) ([]cluster.InstanceCount, error) {
+		return ecsclient.ReadInstances(ctx, read, clusterID)
 	}
 	return a
 }
 
-// WithReader replaces how the actor reads the cluster between drain rounds (a
-// simulation reads its own model).
-func (a *Actor) WithReader(read func(ctx context.Context) (*cluster.Cluster, error)) *Actor {
-	a.reader = read
+// WithObserver replaces how the actor looks at the instances between drain rounds (a
+// simulation looks at its own model).
+func (a *Actor) WithObserver(observe func(ctx context.Context) ([]cluster.InstanceCount, error)) *Actor {
+	a.observe = observe
 	return a
 }
 
@@ -112,8 +108,8 @@ func (a *Actor) Actions() []Action { return append([]Action(nil), a.actions...) 
 // Now is the actor's clock.
 func (a *Actor) Now() time.Time { return a.clock.Now() }
 
-// Read reads the cluster again.
-func (a *Actor) Read(ctx context.Context) (*cluster.Cluster, error) { return a.reader(ctx) }
+// Observe reads every instance and its running-task count again.
+func (a *Actor) Observe(ctx context.Context) ([]cluster.InstanceCount, error) { return a.observe(ctx) }
 
 func (a *Actor) record(kind, target string, err error) {
 	act := Action{At: a.clock.Now(), Kind: kind, Target: target}

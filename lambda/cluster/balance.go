@@ -89,6 +89,31 @@ func (c *Cluster) Distribution() []InstanceCount {
 	return out
 }
 
+// Observe returns every instance (copied, without its tasks) with its running-task
+// count: what the drain loop needs between rounds.
+func (c *Cluster) Observe() []InstanceCount {
+	out := make([]InstanceCount, 0, len(c.instances))
+	for _, i := range c.instances {
+		cp := *i
+		cp.Attributes = slices.Clone(i.Attributes)
+		cp.tasks = nil
+		out = append(out, InstanceCount{Instance: &cp, Count: i.RunningTasksCount()})
+	}
+	return out
+}
+
+// Schedulable keeps the entries of ACTIVE, agent-connected instances: the population
+// SPEC §4 measures.
+func Schedulable(obs []InstanceCount) []InstanceCount {
+	var out []InstanceCount
+	for _, e := range obs {
+		if e.Instance.Schedulable() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Counts returns just the counts of a distribution.
 func Counts(d []InstanceCount) []int {
 	out := make([]int, len(d))

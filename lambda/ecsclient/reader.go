@@ -81,6 +81,29 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 	return c, notes, nil
 }
 
+// ReadInstances describes every container instance (all statuses but INACTIVE) with
+// its runningTasksCount: ceil(I/100) List and Describe calls, no service or task.
+func ReadInstances(ctx context.Context, api ReadAPI, clusterID string) ([]cluster.InstanceCount, error) {
+	var notes []string
+	described, err := gather(&notes, "container instance", MaxDescribeInstances,
+		func(tok *string) ([]string, *string, error) {
+			out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+			if err != nil {
+				return nil, nil, err
+			}
+			return out.ContainerInstanceArns, out.NextToken, nil
+		},
+		describeInstances(ctx, api, clusterID))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cluster.InstanceCount, 0, len(described))
+	for _, ci := range described {
+		out = append(out, cluster.InstanceCount{Instance: InstanceFromAPI(ci), Count: int(ci.RunningTasksCount)})
+	}
+	return out, nil
+}
+
 func describeInstances(ctx context.Context, api ReadAPI, clusterID string) func([]string) ([]types.ContainerInstance, []types.Failure, error) {
 	return func(batch []string) ([]types.ContainerInstance, []types.Failure, error) {
 		out, err := api.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: &clusterID, ContainerInstances: batch})

@@ -23,8 +23,9 @@ type Executor interface {
 	// DrainRound drains the instances one after another (mark, DRAINING, wait,
 	// ACTIVE, unmark, pause).
 	DrainRound(ctx context.Context, instances []*cluster.Instance) error
-	// Read reads the cluster again.
-	Read(ctx context.Context) (*cluster.Cluster, error)
+	// Observe reads every instance and its running-task count again (between drain
+	// rounds: ceil(I/100) List and Describe calls, not a full read).
+	Observe(ctx context.Context) ([]cluster.InstanceCount, error)
 	// Now is the executor's clock.
 	Now() time.Time
 }
@@ -75,10 +76,12 @@ func Execute(ctx context.Context, strategy string, services []string, c *cluster
 		}
 		return run, ex.Redeploy(ctx, run.Services)
 	case config.StrategyDrain:
-		cov := cluster.COV(cluster.Counts(c.Distribution()))
+		eligible, _ := Eligibility(c, cfg.OptOutTag)
+		blocked := Blockers(c, eligible)
+		obs := c.Observe()
+		cov := cluster.COV(cluster.Counts(cluster.Schedulable(obs)))
 		for round := 0; round <= cfg.RebalanceMaxRetry; round++ {
-			eligible, _ := Eligibility(c, cfg.OptOutTag)
-			picked, _ := DrainCandidates(c, eligible, ex.Now(), cfg.JoinWindow, cfg.DrainMaxInstances)
+			picked, _ := DrainCandidates(obs, blocked, ex.Now(), cfg.JoinWindow, cfg.DrainMaxInstances)
 			if len(picked) == 0 {
 				run.Ended = "no instance left that can be drained"
 				return run, nil
@@ -91,10 +94,10 @@ func Execute(ctx context.Context, strategy string, services []string, c *cluster
 				return run, err
 			}
 			var err error
-			if c, err = ex.Read(ctx); err != nil {
+			if obs, err = ex.Observe(ctx); err != nil {
 				return run, err
 			}
-			after := cluster.COV(cluster.Counts(c.Distribution()))
+			after := cluster.COV(cluster.Counts(cluster.Schedulable(obs)))
 			switch {
 			case after <= cfg.COVPercent:
 				run.Ended = fmt.Sprintf("COV %.2f%% reached COV_PERCENT %.4g%%", after, cfg.COVPercent)
@@ -126,20 +129,15 @@ type Prediction struct {
 	Seconds  float64 `json:"simulatedSeconds"`
 }
 
-// Predict runs strategy on simulated copies of c with the invocation's time budget.
-// For force-new-deployment it also chooses how many of the targets to redeploy: it
-// predicts each prefix of the largest-imbalance-first list and keeps the smallest that
-// reaches the COV target (restarts only grow with the prefix), else the one with the
-// lowest COV, giving up after three longer prefixes that do no better.
-func Predict(ctx context.Context, strategy string, c *cluster.Cluster, cfg config.Config, budget time.Duration, simulate func(*cluster.Cluster) Simulation) Prediction {
-	if strategy != config.StrategyForceNewDeployment {
-		return predictOnce(ctx, strategy, nil, c, cfg, budget, simulate)
-	}
-	targets := RedeployTargets(c, cfg)
+// predictRedeploy chooses how many of the targets to redeploy: it predicts each prefix
+// of the largest-imbalance-first list and keeps the smallest that reaches the COV
+// target (restarts only grow with the prefix), else the one with the lowest COV, giving
+// up after three longer prefixes that do no better.
+func predictRedeploy(ctx context.Context, targets []string, c *cluster.Cluster, cfg config.Config, budget time.Duration, simulate func(*cluster.Cluster) Simulation) Prediction {
 	var best Prediction
 	worse := 0
 	for k := 1; k <= len(targets) && worse < 3; k++ {
-		p := predictOnce(ctx, strategy, targets[:k], c, cfg, budget, simulate)
+		p := predictOnce(ctx, config.StrategyForceNewDeployment, targets[:k], c, cfg, budget, simulate)
 		switch {
 		case k == 1 || p.COVAfter < best.COVAfter:
 			best, worse = p, 0
@@ -156,6 +154,7 @@ func Predict(ctx context.Context, strategy string, c *cluster.Cluster, cfg confi
 	return best
 }
 
+// predictOnce runs strategy on a simulated copy of c within the invocation's budget.
 func predictOnce(ctx context.Context, strategy string, services []string, c *cluster.Cluster, cfg config.Config, budget time.Duration, simulate func(*cluster.Cluster) Simulation) Prediction {
 	s := simulate(c)
 	sctx, cancel := s.WithBudget(ctx, budget)
@@ -171,11 +170,16 @@ func predictOnce(ctx context.Context, strategy string, services []string, c *clu
 	return p
 }
 
+// MinGapClosed is the share of the distance between the current COV and COV_PERCENT a
+// strategy that does not reach the target must close to be worth its restarts.
+const MinGapClosed = 0.25
+
 // Choose picks among the possible predictions (SPEC §5, auto): the one that reaches
-// the COV target with the fewest restarts; if none reaches it, the one that lowers
-// COV the most (then fewer restarts); ties go to force-new-deployment, which is listed
-// first. It returns nil and the reason when no strategy helps.
-func Choose(covBefore float64, preds []Prediction) (*Prediction, string) {
+// the COV target (gate) with the fewest restarts; if none reaches it, the one that
+// lowers COV the most, provided it closes at least MinGapClosed of the gap (then fewer
+// restarts); ties go to force-new-deployment, which is listed first. It returns nil and
+// the reason when no strategy helps.
+func Choose(covBefore, gate float64, preds []Prediction) (*Prediction, string) {
 	var best *Prediction
 	better := func(p, than *Prediction) bool {
 		if p.Reaches != than.Reaches {
@@ -186,6 +190,7 @@ func Choose(covBefore float64, preds []Prediction) (*Prediction, string) {
 		}
 		return p.Restarts < than.Restarts
 	}
+	enough := cluster.Round2(covBefore - MinGapClosed*(covBefore-gate))
 	var why []string
 	for k := range preds {
 		p := &preds[k]
@@ -193,8 +198,8 @@ func Choose(covBefore float64, preds []Prediction) (*Prediction, string) {
 		case !p.Possible:
 			why = append(why, p.Strategy+": "+p.Reason)
 			continue
-		case p.Restarts == 0 || p.COVAfter >= cluster.Round2(covBefore):
-			why = append(why, fmt.Sprintf("%s: predicted COV %.2f%% after %d restarts does not improve on %.2f%%", p.Strategy, p.COVAfter, p.Restarts, covBefore))
+		case p.Restarts == 0 || (!p.Reaches && p.COVAfter > enough):
+			why = append(why, fmt.Sprintf("%s: predicted COV %.2f%% after %d restarts (worth acting at %.2f%% or below)", p.Strategy, p.COVAfter, p.Restarts, enough))
 			continue
 		}
 		if best == nil || better(p, best) {
@@ -202,7 +207,7 @@ func Choose(covBefore float64, preds []Prediction) (*Prediction, string) {
 		}
 	}
 	if best == nil {
-		return nil, "no strategy helps: " + strings.Join(why, "; ")
+		return nil, fmt.Sprintf("no strategy helps enough from %.2f%%: %s", covBefore, strings.Join(why, "; "))
 	}
 	reason := fmt.Sprintf("%s predicted COV %.2f%% -> %.2f%% with %d restarts", best.Strategy, covBefore, best.COVAfter, best.Restarts)
 	if !best.Reaches {
@@ -251,13 +256,22 @@ func Decide(ctx context.Context, in Input, simulate func(*cluster.Cluster) Simul
 		strategies = []string{config.StrategyForceNewDeployment, config.StrategyDrain}
 	}
 	for _, s := range strategies {
-		if why := impossible(s, c, cfg, in.Now); why != "" {
-			d.Predictions = append(d.Predictions, Prediction{Strategy: s, Reason: why})
-			continue
+		p := Prediction{Strategy: s}
+		switch s {
+		case config.StrategyForceNewDeployment:
+			if targets := RedeployTargets(c, cfg); len(targets) == 0 {
+				p.Reason = "no eligible service is imbalanced"
+			} else {
+				p = predictRedeploy(ctx, targets, c, cfg, in.Budget, simulate)
+			}
+		case config.StrategyDrain:
+			if p.Reason = drainImpossible(c, cfg, in.Now); p.Reason == "" {
+				p = predictOnce(ctx, s, nil, c, cfg, in.Budget, simulate)
+			}
 		}
-		d.Predictions = append(d.Predictions, Predict(ctx, s, c, cfg, in.Budget, simulate))
+		d.Predictions = append(d.Predictions, p)
 	}
-	chosen, reason := Choose(cov, d.Predictions)
+	chosen, reason := Choose(cov, cfg.COVPercent, d.Predictions)
 	d.Reason = reason
 	if chosen != nil {
 		d.Action, d.Chosen, d.COVPredicted = chosen.Strategy, chosen, chosen.COVAfter
@@ -265,28 +279,21 @@ func Decide(ctx context.Context, in Input, simulate func(*cluster.Cluster) Simul
 	return d
 }
 
-// impossible returns why a strategy cannot start on c, or "".
-func impossible(strategy string, c *cluster.Cluster, cfg config.Config, now time.Time) string {
-	switch strategy {
-	case config.StrategyForceNewDeployment:
-		if len(RedeployTargets(c, cfg)) == 0 {
-			return "no eligible service is imbalanced"
-		}
-	case config.StrategyDrain:
-		if cfg.DrainMaxInstances == 0 {
-			return "DRAIN_MAX_INSTANCES is 0"
-		}
-		eligible, _ := Eligibility(c, cfg.OptOutTag)
-		picked, skipped := DrainCandidates(c, eligible, now, cfg.JoinWindow, cfg.DrainMaxInstances)
-		if len(picked) == 0 {
-			var parts []string
-			for _, s := range skipped {
-				parts = append(parts, s.Name+": "+s.Reason)
-			}
-			return "no instance can be drained (" + strings.Join(parts, "; ") + ")"
-		}
+// drainImpossible returns why no drain round can start on c, or "".
+func drainImpossible(c *cluster.Cluster, cfg config.Config, now time.Time) string {
+	if cfg.DrainMaxInstances == 0 {
+		return "DRAIN_MAX_INSTANCES is 0"
 	}
-	return ""
+	eligible, _ := Eligibility(c, cfg.OptOutTag)
+	picked, skipped := DrainCandidates(c.Observe(), Blockers(c, eligible), now, cfg.JoinWindow, cfg.DrainMaxInstances)
+	if len(picked) > 0 {
+		return ""
+	}
+	var parts []string
+	for _, s := range skipped {
+		parts = append(parts, s.Name+": "+s.Reason)
+	}
+	return "no instance can be drained (" + strings.Join(parts, "; ") + ")"
 }
 
 // gateReason explains a skip below the gate, with the value and the gate, and for

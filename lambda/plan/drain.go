@@ -8,20 +8,20 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 )
 
-// DrainCandidates picks the instances of one drain round (SPEC §5, §6.3): the most
-// loaded first, at most max of them, each of which
+// DrainCandidates picks the instances of one drain round (SPEC §5, §6.3) from obs (every
+// instance with its running-task count): the most loaded first, at most max of them,
+// each of which
 //   - runs more tasks than the balanced target's ceil (draining anything else adds churn),
-//   - is ACTIVE, connected, unmarked, and neither new (registered within window) nor
-//     empty of service tasks,
-//   - runs only tasks of eligible services, DAEMON services and standalone tasks (a
-//     daemon's task comes back after the drain; standalone tasks stay and do not block),
+//   - is ACTIVE, connected, unmarked, and not new (registered within window),
+//   - is not blocked (Blockers: it runs an ineligible service's task, or no service
+//     task to move),
 //   - uses no more CPU and memory (registered - remaining) than the other ACTIVE
 //     instances have left,
 //
 // and the cluster keeps at least one other ACTIVE instance. The skipped instances come
 // back with their reasons.
-func DrainCandidates(c *cluster.Cluster, eligible map[string]*cluster.Service, now time.Time, window time.Duration, maxInstances int) ([]*cluster.Instance, []Skip) {
-	dist := c.Distribution()
+func DrainCandidates(obs []cluster.InstanceCount, blocked map[string]string, now time.Time, window time.Duration, maxInstances int) ([]*cluster.Instance, []Skip) {
+	dist := cluster.Schedulable(obs)
 	if len(dist) < 2 {
 		return nil, []Skip{{Name: "cluster", Reason: fmt.Sprintf("%d ACTIVE, connected instance(s): nothing to drain to", len(dist))}}
 	}
@@ -49,7 +49,7 @@ func DrainCandidates(c *cluster.Cluster, eligible map[string]*cluster.Service, n
 		case Marked(i):
 			reason = "carries the drain marker"
 		default:
-			reason = blockers(c, i, eligible)
+			reason = blocked[i.ARN]
 		}
 		if reason == "" {
 			used := i.Registered.Sub(i.Remaining)
@@ -66,6 +66,20 @@ func DrainCandidates(c *cluster.Cluster, eligible map[string]*cluster.Service, n
 		picked = append(picked, i)
 	}
 	return picked, skipped
+}
+
+// Blockers returns, by instance ARN, why an instance's tasks forbid draining it: a task
+// of an ineligible service (never moved away), or no service task at all (nothing to
+// move; DAEMON and standalone tasks do not count). Draining moves only eligible
+// services' tasks, so what blocks an instance stays true between drain rounds.
+func Blockers(c *cluster.Cluster, eligible map[string]*cluster.Service) map[string]string {
+	out := map[string]string{}
+	for _, i := range c.Instances() {
+		if why := blockers(c, i, eligible); why != "" {
+			out[i.ARN] = why
+		}
+	}
+	return out
 }
 
 // blockers returns why the instance's tasks forbid draining it, or "".

@@ -6,6 +6,7 @@ package plan
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -94,20 +95,44 @@ type Imbalance struct {
 // differ by more than one (SPEC §4), largest spread first, then the larger service,
 // then by name.
 func Imbalances(c *cluster.Cluster, eligible map[string]*cluster.Service) []Imbalance {
+	schedulable := 0
+	for _, i := range c.Instances() {
+		if i.Schedulable() {
+			schedulable++
+		}
+	}
 	var out []Imbalance
 	for _, s := range eligible {
-		hosts, err := c.Hosts(s)
-		if err != nil || len(hosts) < 2 {
-			continue
-		}
 		counts := c.ServiceCountsByInstance(s)
-		im := Imbalance{Service: s.Name, Min: counts[hosts[0].ARN], Desired: int(s.DesiredCount)}
-		for _, h := range hosts {
-			im.Max = max(im.Max, counts[h.ARN])
-			im.Min = min(im.Min, counts[h.ARN])
+		im := Imbalance{Service: s.Name, Desired: int(s.DesiredCount)}
+		if len(s.PlacementConstraints) == 0 && len(s.CapacityProviderStrategy) == 0 {
+			// Every schedulable instance can host it: the spread follows from its own
+			// tasks, without a pass over the instances.
+			if schedulable < 2 {
+				continue
+			}
+			hosting := 0
+			im.Min = math.MaxInt
+			for arn, n := range counts {
+				if i := c.Instance(arn); i != nil && i.Schedulable() {
+					hosting++
+					im.Max, im.Min = max(im.Max, n), min(im.Min, n)
+				}
+			}
+			if hosting < schedulable {
+				im.Min = 0
+			}
+		} else {
+			hosts, err := c.Hosts(s)
+			if err != nil || len(hosts) < 2 {
+				continue
+			}
+			im.Min = counts[hosts[0].ARN]
+			for _, h := range hosts {
+				im.Max, im.Min = max(im.Max, counts[h.ARN]), min(im.Min, counts[h.ARN])
+			}
 		}
-		im.Spread = im.Max - im.Min
-		if im.Spread > 1 {
+		if im.Spread = im.Max - im.Min; im.Spread > 1 {
 			out = append(out, im)
 		}
 	}

@@ -34,7 +34,7 @@ func spreadOf(t *testing.T, counts ...int) *cluster.Cluster {
 	return b.Cluster(t)
 }
 
-// fakeExecutor replays a scripted sequence of clusters for Read and records what it
+// fakeExecutor replays a scripted sequence of clusters for Observe and records what it
 // was asked to do.
 type fakeExecutor struct {
 	reads    []*cluster.Cluster
@@ -57,12 +57,12 @@ func (f *fakeExecutor) DrainRound(_ context.Context, is []*cluster.Instance) err
 	return f.drainErr
 }
 
-func (f *fakeExecutor) Read(context.Context) (*cluster.Cluster, error) {
+func (f *fakeExecutor) Observe(context.Context) ([]cluster.InstanceCount, error) {
 	c := f.reads[0]
 	if len(f.reads) > 1 {
 		f.reads = f.reads[1:]
 	}
-	return c, nil
+	return c.Observe(), nil
 }
 
 func (f *fakeExecutor) Now() time.Time { return ct.Epoch }

@@ -248,7 +248,7 @@ func TestDrainCandidates(t *testing.T) {
 			s := tt.setup()
 			c := s.b.Cluster(t)
 			eligible, _ := plan.Eligibility(c, optOut)
-			got, skipped := plan.DrainCandidates(c, eligible, now, 10*time.Minute, tt.max)
+			got, skipped := plan.DrainCandidates(c.Observe(), plan.Blockers(c, eligible), now, 10*time.Minute, tt.max)
 			ids := func(is []*cluster.Instance) []string {
 				var out []string
 				for _, i := range is {
@@ -295,13 +295,15 @@ func TestChoose(t *testing.T) {
 		{"both reach, same restarts: force-new-deployment", []plan.Prediction{fnd(10, 8), drain(5, 8)}, "force-new-deployment", ""},
 		{"only one reaches", []plan.Prediction{fnd(30, 5), drain(20, 50)}, "drain", ""},
 		{"neither reaches: the larger improvement", []plan.Prediction{fnd(40, 5), drain(30, 50)}, "drain", "largest improvement"},
-		{"neither improves: skip with both reasons", []plan.Prediction{fnd(60, 5), drain(61, 50)}, "", "no strategy helps: force-new-deployment: predicted COV 60.00% after 5 restarts does not improve on 58.00%; drain:"},
+		{"neither improves: skip with both reasons", []plan.Prediction{fnd(60, 5), drain(61, 50)}, "", "no strategy helps enough from 58.00%: force-new-deployment: predicted COV 60.00% after 5 restarts (worth acting at 49.75% or below); drain:"},
+		{"an improvement too small for its restarts", []plan.Prediction{fnd(57.5, 200)}, "", "worth acting at 49.75% or below"},
+		{"closing a quarter of the gap is enough", []plan.Prediction{fnd(49.75, 20)}, "force-new-deployment", "largest improvement"},
 		{"impossible strategies say why", []plan.Prediction{fnd(60, 5), impossible}, "", "drain: no instance can be drained"},
-		{"restarting nothing is not help", []plan.Prediction{fnd(10, 0)}, "", "does not improve"},
+		{"restarting nothing is not help", []plan.Prediction{fnd(10, 0)}, "", "after 0 restarts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, why := plan.Choose(58, tt.preds)
+			got, why := plan.Choose(58, 25, tt.preds)
 			name := ""
 			if got != nil {
 				name = got.Strategy

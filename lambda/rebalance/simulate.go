@@ -26,9 +26,9 @@ func simulator(cfg config.Config, now time.Time, taskStart time.Duration) func(*
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return func(c *cluster.Cluster) plan.Simulation {
 		s := sim.New(c.Clone(), sim.Options{Now: now, TaskStart: taskStart, Seed: 1})
-		a := act.New(s, s, c.Name, s, cfg, quiet).WithReader(func(context.Context) (*cluster.Cluster, error) {
-			var out *cluster.Cluster
-			s.View(func(m *cluster.Cluster) { out = m.Clone() })
+		a := act.New(s, s, c.Name, s, cfg, quiet).WithObserver(func(context.Context) ([]cluster.InstanceCount, error) {
+			var out []cluster.InstanceCount
+			s.View(func(m *cluster.Cluster) { out = m.Observe() })
 			return out, nil
 		})
 		return &simulation{Actor: a, s: s, start: now}
