@@ -33,12 +33,3 @@ func Retryable(err error) bool {
 	var oe *smithy.OperationError
 	return errors.As(err, &oe) && !errors.Is(err, context.Canceled)
 }
-
-// Code is the AWS error code of err, or "".
-func Code(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}

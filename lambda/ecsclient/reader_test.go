@@ -88,7 +88,8 @@ func TestReadHandlesPerItemFailures(t *testing.T) {
 		s := build()
 		s.SetFaults(sim.FailNth("ListTasks", 1, sim.Fault{Err: sim.Throttling()}))
 		_, _, err := ecsclient.Read(context.Background(), s, "demo")
-		if ecsclient.Code(err) != "ThrottlingException" || !ecsclient.Retryable(err) || !strings.HasPrefix(err.Error(), "list tasks: ") {
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "ThrottlingException" || !ecsclient.Retryable(err) || !strings.HasPrefix(err.Error(), "list tasks: ") {
 			t.Errorf("Read = %v", err)
 		}
 	})
