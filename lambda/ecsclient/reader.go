@@ -25,13 +25,7 @@ import (
 func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster, []string, error) {
 	var notes []string
 	instances, err := gather(&notes, "container instance", MaxDescribeInstances,
-		func(tok *string) ([]string, *string, error) {
-			out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
-			if err != nil {
-				return nil, nil, err
-			}
-			return out.ContainerInstanceArns, out.NextToken, nil
-		},
+		listInstances(ctx, api, clusterID, nil),
 		describeInstances(ctx, api, clusterID))
 	if err != nil {
 		return nil, nil, err
@@ -86,13 +80,7 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 func ReadInstances(ctx context.Context, api ReadAPI, clusterID string) ([]cluster.InstanceCount, error) {
 	var notes []string
 	described, err := gather(&notes, "container instance", MaxDescribeInstances,
-		func(tok *string) ([]string, *string, error) {
-			out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
-			if err != nil {
-				return nil, nil, err
-			}
-			return out.ContainerInstanceArns, out.NextToken, nil
-		},
+		listInstances(ctx, api, clusterID, nil),
 		describeInstances(ctx, api, clusterID))
 	if err != nil {
 		return nil, err
@@ -102,6 +90,18 @@ func ReadInstances(ctx context.Context, api ReadAPI, clusterID string) ([]cluste
 		out = append(out, cluster.InstanceCount{Instance: InstanceFromAPI(ci), Count: int(ci.RunningTasksCount)})
 	}
 	return out, nil
+}
+
+// listInstances pages ListContainerInstances (every status but INACTIVE), with a
+// cluster query language filter when one is given.
+func listInstances(ctx context.Context, api ReadAPI, clusterID string, filter *string) func(*string) ([]string, *string, error) {
+	return func(tok *string) ([]string, *string, error) {
+		out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, Filter: filter, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.ContainerInstanceArns, out.NextToken, nil
+	}
 }
 
 func describeInstances(ctx context.Context, api ReadAPI, clusterID string) func([]string) ([]types.ContainerInstance, []types.Failure, error) {
@@ -253,13 +253,7 @@ func ListMarked(ctx context.Context, api ReadAPI, clusterID, name string) ([]*cl
 	filter := "attribute:" + name + " exists"
 	var notes []string
 	described, err := gather(&notes, "marked container instance", MaxDescribeInstances,
-		func(tok *string) ([]string, *string, error) {
-			out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, Filter: &filter, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
-			if err != nil {
-				return nil, nil, err
-			}
-			return out.ContainerInstanceArns, out.NextToken, nil
-		},
+		listInstances(ctx, api, clusterID, &filter),
 		describeInstances(ctx, api, clusterID))
 	if err != nil {
 		return nil, err
