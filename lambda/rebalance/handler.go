@@ -110,7 +110,13 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 	if joiner != nil {
 		r.ContainerInstanceARN, r.EC2InstanceID = joiner.ContainerInstanceARN, joiner.EC2InstanceID
 	}
+	var write ecsclient.WriteAPI = h.api
+	if h.cfg.DryRun {
+		write = &act.Recorder{}
+	}
+	actor := act.New(h.api, write, clusterID, h.clock, h.cfg, h.log)
 	defer func() {
+		r.Actions = actor.Actions()
 		if err != nil {
 			r.Error = err.Error()
 			if !ecsclient.Retryable(err) {
@@ -121,17 +127,10 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 		h.emit(ctx, r)
 	}()
 
-	var write ecsclient.WriteAPI = h.api
-	if h.cfg.DryRun {
-		write = &act.Recorder{}
-	}
-	actor := act.New(h.api, write, clusterID, h.clock, h.cfg, h.log)
-
 	// Every invocation first repairs what an earlier one may have left DRAINING.
 	r.Swept, err = actor.Sweep(ctx)
 	if err != nil {
 		r.Reason = "sweep of drain markers failed"
-		r.Actions = actor.Actions()
 		return r, err
 	}
 
@@ -176,11 +175,9 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 	if h.cfg.DryRun {
 		// What the actor did to the simulated copy is what it would do.
 		r.Run = r.Decision.Chosen.Run
-		r.Actions = actor.Actions()
 		return r, nil
 	}
 	r.Run, err = plan.Execute(ctx, r.Decision.Action, r.Decision.Chosen.Run.Services, c, actor, h.cfg)
-	r.Actions = actor.Actions()
 	if errors.Is(err, act.ErrOutOfTime) {
 		r.Run.Ended = "stopped: " + err.Error()
 		return r, nil
