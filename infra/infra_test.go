@@ -1,0 +1,236 @@
+package infra_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/infra"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+)
+
+// env gives the test stacks a concrete account and region, so ARNs are plain strings.
+var env = &awscdk.Environment{Account: jsii.String("111122223333"), Region: jsii.String("us-east-1")}
+
+const prodARN = "arn:aws:ecs:us-east-1:111122223333:cluster/prod"
+
+// synth builds the app's stacks with cdk-nag applied, against a dummy bootstrap.
+func synth(t *testing.T, o infra.AppOptions) map[string]awscdk.Stack {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("not a real binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o.BootstrapDir, o.Env = dir, env
+	app := awscdk.NewApp(nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	out := map[string]awscdk.Stack{}
+	for _, s := range infra.BuildApp(app, o) {
+		out[*s.StackName()] = s
+	}
+	return out
+}
+
+// template returns a stack's template as JSON values.
+func template(t *testing.T, s awscdk.Stack) map[string]any {
+	t.Helper()
+	var out map[string]any
+	b, err := json.Marshal(assertions.Template_FromStack(s, nil).ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// resources returns a template's resources of a type.
+func resources(tpl map[string]any, typ string) []map[string]any {
+	var out []map[string]any
+	for _, r := range tpl["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] == typ {
+			props, _ := res["Properties"].(map[string]any)
+			out = append(out, props)
+		}
+	}
+	return out
+}
+
+// resolve evaluates the intrinsics CDK leaves in an environment-specific template
+// (Fn::Join and the pseudo parameters) to the string CloudFormation would produce.
+func resolve(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		if ref, ok := x["Ref"]; ok {
+			return map[string]string{"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "111122223333"}[ref.(string)]
+		}
+		if j, ok := x["Fn::Join"].([]any); ok {
+			var parts []string
+			for _, p := range j[1].([]any) {
+				parts = append(parts, resolve(p))
+			}
+			return strings.Join(parts, j[0].(string))
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func one(t *testing.T, tpl map[string]any, typ string) map[string]any {
+	t.Helper()
+	rs := resources(tpl, typ)
+	if len(rs) != 1 {
+		t.Fatalf("%d %s resources, want 1", len(rs), typ)
+	}
+	return rs[0]
+}
+
+// SPEC §10: cdk-nag AwsSolutions with zero unsuppressed findings, in both stacks.
+func TestNagClean(t *testing.T) {
+	stacks := synth(t, infra.AppOptions{ClusterName: "prod", Demo: true, Schedule: "rate(1 hour)", AlarmEmail: "ops@example.com"})
+	for name, s := range stacks {
+		t.Run(name, func(t *testing.T) {
+			ann := assertions.Annotations_FromStack(s)
+			any := assertions.Match_StringLikeRegexp(jsii.String(".*"))
+			for kind, found := range map[string]*[]*cxapi.SynthesisMessage{
+				"error":   ann.FindError(jsii.String("*"), any),
+				"warning": ann.FindWarning(jsii.String("*"), any),
+			} {
+				for _, f := range *found {
+					t.Errorf("%s at %s: %v", kind, *f.Id, f.Entry.Data)
+				}
+			}
+		})
+	}
+}
+
+func TestFunction(t *testing.T) {
+	for name, o := range map[string]infra.AppOptions{
+		"attach": {ClusterName: "prod"},
+		"demo":   {Demo: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, s := range synth(t, o) {
+				tpl := template(t, s)
+				fn := one(t, tpl, "AWS::Lambda::Function")
+				got := map[string]any{
+					"Runtime": fn["Runtime"], "Architectures": fn["Architectures"], "MemorySize": fn["MemorySize"],
+					"Timeout": fn["Timeout"], "ReservedConcurrentExecutions": fn["ReservedConcurrentExecutions"],
+					"Handler": fn["Handler"], "LogFormat": fn["LoggingConfig"].(map[string]any)["LogFormat"],
+				}
+				want := map[string]any{
+					"Runtime": "provided.al2023", "Architectures": []any{"arm64"}, "MemorySize": 128.0,
+					"Timeout": 665.0, "ReservedConcurrentExecutions": 1.0, "Handler": "bootstrap", "LogFormat": "JSON",
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("function (-want +got):\n%s", diff)
+				}
+				vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+				for _, k := range []string{"STRATEGY", "COV_PERCENT", "DRAIN_SLEEP_TIME", "DRAIN_TIMEOUT", "DRAIN_MAX_INSTANCES",
+					"REBALANCE_MAX_RETRY", "MAX_SERVICES_PER_RUN", "JOIN_WINDOW", "OPT_OUT_TAG", "DRY_RUN", "LOG_LEVEL", "CLUSTERS"} {
+					if _, ok := vars[k]; !ok {
+						t.Errorf("environment lacks %s", k)
+					}
+				}
+				lgID := fn["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
+				lg := tpl["Resources"].(map[string]any)[lgID].(map[string]any)["Properties"].(map[string]any)
+				if lg["RetentionInDays"] != 30.0 {
+					t.Errorf("the function's log group keeps logs %v days, want 30", lg["RetentionInDays"])
+				}
+				// The environment parses with the function's own configuration code.
+				if name == "attach" {
+					env := map[string]string{}
+					for k, v := range vars {
+						env[k] = resolve(v)
+					}
+					cfg, err := config.FromEnv(func(k string) string { return env[k] })
+					if err != nil || !cfg.ActsOn("prod", prodARN) || cfg.DryRun {
+						t.Errorf("the function would read: %+v, %v", cfg, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The timeout is the worst-case drain time plus the margin, never above 900 s.
+func TestTimeoutArithmetic(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*config.Config)
+		want float64
+	}{
+		{"defaults: (1+3) x 2 x (45+30) + 60 + 20 x 0.25", func(*config.Config) {}, 665},
+		{"force-new-deployment never drains", func(c *config.Config) { c.Strategy = "force-new-deployment" }, 65},
+		{"no drain rounds", func(c *config.Config) { c.DrainMaxInstances = 0 }, 65},
+		{"the largest that fits: (1+2) x 3 x (60+30) + 60 + 100 x 0.25", func(c *config.Config) {
+			c.RebalanceMaxRetry, c.DrainMaxInstances, c.DrainTimeout, c.MaxServicesPerRun = 2, 3, time.Minute, 100
+		}, 895},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default()
+			tt.edit(&cfg)
+			for _, s := range synth(t, infra.AppOptions{ClusterName: "prod", Settings: &cfg}) {
+				if got := one(t, template(t, s), "AWS::Lambda::Function")["Timeout"]; got != tt.want {
+					t.Errorf("Timeout = %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// Invalid settings fail synth with every problem named.
+func TestInvalidPropsFailSynth(t *testing.T) {
+	bad := config.Default()
+	bad.Strategy, bad.COVPercent, bad.DrainMaxInstances = "yolo", 300, 3
+	bad.RebalanceMaxRetry, bad.DrainTimeout = 5, time.Minute
+	tests := []struct {
+		name  string
+		props infra.RebalancerProps
+		want  []string
+	}{
+		{"no cluster", infra.RebalancerProps{}, []string{"ClusterArns: at least one cluster is required"}},
+		{"empty cluster ARN", infra.RebalancerProps{ClusterArns: []*string{jsii.String("")}}, []string{"ClusterArns[0]: empty"}},
+		{"every bad setting at once", infra.RebalancerProps{ClusterArns: []*string{jsii.String(prodARN)}, Settings: &bad},
+			[]string{"STRATEGY=yolo", "COV_PERCENT=300"}},
+		{"worst-case drain above 900 s", infra.RebalancerProps{ClusterArns: []*string{jsii.String(prodARN)}, Settings: func() *config.Config {
+			c := config.Default()
+			c.RebalanceMaxRetry, c.DrainMaxInstances, c.DrainTimeout = 5, 3, time.Minute
+			return &c
+		}()}, []string{"exceeds Lambda's 900s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.props.Validate()
+			msg := fmt.Sprint(func() (r any) {
+				defer func() { r = recover() }()
+				stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), &awscdk.StackProps{Env: env})
+				p := tt.props
+				p.BootstrapDir = t.TempDir()
+				infra.NewRebalancer(stack, "R", &p)
+				return nil
+			}())
+			for _, w := range tt.want {
+				if err == nil || !strings.Contains(err.Error(), w) || !strings.Contains(msg, w) {
+					t.Errorf("want %q in Validate (%v) and in the synth panic (%s)", w, err, msg)
+				}
+			}
+		})
+	}
+}

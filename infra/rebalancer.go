@@ -1,0 +1,275 @@
+// Package infra is the CDK side of ecs-rebalancer: a construct any Go CDK app can
+// import (NewRebalancer), and the stacks of this project's app (cmd/app).
+package infra
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+)
+
+// DefaultBootstrapDir is where `make build` puts the Lambda binary.
+const DefaultBootstrapDir = "build/rebalancer"
+
+// RebalancerProps configure a Rebalancer.
+type RebalancerProps struct {
+	// ClusterArns are the clusters the function acts on (at least one). The rule
+	// matches their events, IAM is scoped to them, and a schedule checks them.
+	ClusterArns []*string
+	// Settings are the SPEC §7 settings; nil means config.Default(). Settings.Clusters
+	// is ignored: ClusterArns decide. They are validated at synth exactly as the
+	// function validates them at cold start.
+	Settings *config.Config
+	// Schedule optionally runs the COV check on every cluster without a join
+	// (e.g. awsevents.Schedule_Rate(awscdk.Duration_Hours(jsii.Number(1)))).
+	Schedule awsevents.Schedule
+	// AlarmAction, when set, is notified by both alarms (function errors, DLQ depth).
+	AlarmAction awscloudwatch.IAlarmAction
+	// BootstrapDir holds the built `bootstrap` (default build/rebalancer).
+	BootstrapDir string
+	// LogRetention of the function's log group (default one month).
+	LogRetention awslogs.RetentionDays
+}
+
+// Rebalancer is the deployed rebalancer: the function, its rule(s), the dead-letter
+// queue and the alarms.
+type Rebalancer struct {
+	constructs.Construct
+	Function        awslambda.Function
+	Rule            awsevents.Rule
+	ScheduleRule    awsevents.Rule // nil without a schedule
+	DeadLetterQueue awssqs.Queue
+	ErrorsAlarm     awscloudwatch.Alarm
+	DLQAlarm        awscloudwatch.Alarm
+}
+
+// Validate checks props and returns every problem, the settings' included (the same
+// validation the function runs at cold start).
+func (p *RebalancerProps) Validate() error {
+	var problems []string
+	if len(p.ClusterArns) == 0 {
+		problems = append(problems, "ClusterArns: at least one cluster is required")
+	}
+	for k, arn := range p.ClusterArns {
+		if arn == nil || *arn == "" {
+			problems = append(problems, fmt.Sprintf("ClusterArns[%d]: empty", k))
+		}
+	}
+	if err := p.settings().Validate(); err != nil {
+		problems = append(problems, strings.Split(err.Error(), "\n")...)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid rebalancer settings:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+func (p *RebalancerProps) settings() config.Config {
+	if p.Settings == nil {
+		return config.Default()
+	}
+	return *p.Settings
+}
+
+// NewRebalancer adds the rebalancer to scope. Invalid props panic with every problem
+// listed, which fails `cdk synth`.
+func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps) *Rebalancer {
+	if err := props.Validate(); err != nil {
+		panic(err.Error())
+	}
+	cfg := props.settings()
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	r := &Rebalancer{Construct: c}
+	stack := awscdk.Stack_Of(c)
+
+	// SQS3: this queue is the dead-letter queue; it has none of its own by design.
+	r.DeadLetterQueue = awssqs.NewQueue(c, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
+		EnforceSSL:      jsii.Bool(true),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+
+	retention := props.LogRetention
+	if retention == "" {
+		retention = awslogs.RetentionDays_ONE_MONTH
+	}
+	logGroup := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
+		Retention:     retention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("ecs-rebalancer: read its clusters, redeploy and drain their instances, write its logs"),
+	})
+	for _, st := range statements(props.ClusterArns, *logGroup.LogGroupArn()) {
+		role.AddToPolicy(st)
+	}
+
+	dir := props.BootstrapDir
+	if dir == "" {
+		dir = DefaultBootstrapDir
+	}
+	maxEventAge := awscdk.Duration_Seconds(jsii.Number(max(60, cfg.JoinWindow.Seconds())))
+	r.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:                  jsii.String("ecs-rebalancer: rebalances ECS tasks when a container instance joins"),
+		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:                 awslambda.Architecture_ARM_64(),
+		Handler:                      jsii.String("bootstrap"),
+		Code:                         awslambda.Code_FromAsset(jsii.String(dir), nil),
+		MemorySize:                   jsii.Number(128),
+		Timeout:                      awscdk.Duration_Seconds(jsii.Number(cfg.FunctionTimeout().Seconds())),
+		ReservedConcurrentExecutions: jsii.Number(1),
+		LoggingFormat:                awslambda.LoggingFormat_JSON,
+		LogGroup:                     logGroup,
+		Role:                         role,
+		Environment:                  environment(cfg, stack, props.ClusterArns),
+		// An event older than the join window can no longer be a join.
+		MaxEventAge:     maxEventAge,
+		RetryAttempts:   jsii.Number(2),
+		DeadLetterQueue: r.DeadLetterQueue,
+	})
+
+	// The pattern of SPEC §3: everything but a new, empty, connected ACTIVE instance is
+	// filtered out before it costs an invocation. runningTasksCount is optional in the
+	// event schema (AWS's own sample lacks it), hence 0 or absent.
+	r.Rule = awsevents.NewRule(c, jsii.String("JoinRule"), &awsevents.RuleProps{
+		Description:  jsii.String("ecs-rebalancer: a container instance joined (ACTIVE, connected, no tasks)"),
+		EventPattern: JoinPattern(props.ClusterArns),
+	})
+	target := awseventstargets.NewLambdaFunction(r.Function, &awseventstargets.LambdaFunctionProps{
+		DeadLetterQueue: r.DeadLetterQueue,
+		MaxEventAge:     maxEventAge,
+		RetryAttempts:   jsii.Number(4),
+	})
+	r.Rule.AddTarget(target)
+	if props.Schedule != nil {
+		r.ScheduleRule = awsevents.NewRule(c, jsii.String("ScheduleRule"), &awsevents.RuleProps{
+			Description: jsii.String("ecs-rebalancer: scheduled COV check of its clusters"),
+			Schedule:    props.Schedule,
+		})
+		r.ScheduleRule.AddTarget(target)
+	}
+
+	r.ErrorsAlarm = awscloudwatch.NewAlarm(c, jsii.String("ErrorsAlarm"), &awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String("ecs-rebalancer failed an invocation: read its decision record in the function's logs"),
+		Metric:             r.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	r.DLQAlarm = awscloudwatch.NewAlarm(c, jsii.String("DeadLetterAlarm"), &awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String("ecs-rebalancer events reached the dead-letter queue: they were never handled"),
+		Metric:             r.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	if props.AlarmAction != nil {
+		r.ErrorsAlarm.AddAlarmAction(props.AlarmAction)
+		r.DLQAlarm.AddAlarmAction(props.AlarmAction)
+	}
+
+	cdknag.NagSuppressions_AddResourceSuppressions(r.DeadLetterQueue, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is the dead-letter queue of the rule's target and of the function; a dead-letter queue of its own would only move the problem."),
+	}}, jsii.Bool(false))
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("ecs:ListServices supports no resource-level permission, and the container-instance, service and task actions are on * " +
+			"with the ecs:cluster condition (it also covers legacy ARNs without the cluster name); logs:* actions are on the function's own log group's streams."),
+		AppliesTo: &[]interface{}{jsii.String("Resource::*"), &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<.*Logs[0-9A-F]*\.Arn>:\*$/`)}},
+	}}, jsii.Bool(true))
+	return r
+}
+
+// JoinPattern is the rule's event pattern (SPEC §3).
+func JoinPattern(clusterArns []*string) *awsevents.EventPattern {
+	arns := make([]interface{}, len(clusterArns))
+	for k, a := range clusterArns {
+		arns[k] = a
+	}
+	return &awsevents.EventPattern{
+		Source:     jsii.Strings("aws.ecs"),
+		DetailType: jsii.Strings("ECS Container Instance State Change"),
+		Detail: &map[string]interface{}{
+			"clusterArn":     arns,
+			"status":         []interface{}{"ACTIVE"},
+			"agentConnected": []interface{}{true},
+			"$or": []interface{}{
+				map[string]interface{}{"runningTasksCount": []interface{}{0}},
+				map[string]interface{}{"runningTasksCount": []interface{}{map[string]interface{}{"exists": false}}},
+			},
+		},
+	}
+}
+
+// statements are the function's permissions (README "Required IAM actions";
+// ecs-facts §7): exactly the calls the code makes, each scoped to the clusters.
+func statements(clusterArns []*string, logGroupArn string) []awsiam.PolicyStatement {
+	onClusters := &map[string]interface{}{"ArnEquals": map[string]interface{}{"ecs:cluster": clusterArns}}
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ListInstances"),
+			Actions:   jsii.Strings("ecs:ListContainerInstances"),
+			Resources: &clusterArns,
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("ListServices"),
+			Actions:    jsii.Strings("ecs:ListServices"),
+			Resources:  jsii.Strings("*"),
+			Conditions: onClusters,
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("ReadAndRebalance"),
+			Actions: jsii.Strings(
+				"ecs:DescribeContainerInstances", "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks",
+				"ecs:UpdateService", "ecs:UpdateContainerInstancesState", "ecs:PutAttributes", "ecs:DeleteAttributes"),
+			Resources:  jsii.Strings("*"),
+			Conditions: onClusters,
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("Logs"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: jsii.Strings(logGroupArn + ":*"),
+		}),
+	}
+}
+
+// environment is the function's configuration, every SPEC §7 variable explicit.
+func environment(cfg config.Config, stack awscdk.Stack, clusterArns []*string) *map[string]*string {
+	arns := make([]*string, len(clusterArns))
+	copy(arns, clusterArns)
+	return &map[string]*string{
+		config.EnvStrategy:          jsii.String(cfg.Strategy),
+		config.EnvCOVPercent:        jsii.String(strconv.FormatFloat(cfg.COVPercent, 'f', -1, 64)),
+		config.EnvDrainSleepTime:    jsii.String(seconds(cfg.DrainSleepTime)),
+		config.EnvDrainTimeout:      jsii.String(seconds(cfg.DrainTimeout)),
+		config.EnvDrainMaxInstances: jsii.String(strconv.Itoa(cfg.DrainMaxInstances)),
+		config.EnvRebalanceMaxRetry: jsii.String(strconv.Itoa(cfg.RebalanceMaxRetry)),
+		config.EnvMaxServicesPerRun: jsii.String(strconv.Itoa(cfg.MaxServicesPerRun)),
+		config.EnvJoinWindow:        jsii.String(cfg.JoinWindow.String()),
+		config.EnvOptOutTag:         jsii.String(cfg.OptOutTag),
+		config.EnvDryRun:            jsii.String(strconv.FormatBool(cfg.DryRun)),
+		config.EnvLogLevel:          jsii.String(strings.ToLower(cfg.LogLevel.String())),
+		config.EnvClusters:          awscdk.Fn_Join(jsii.String(","), &arns),
+	}
+}
+
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }

@@ -1,0 +1,185 @@
+package infra
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+)
+
+// AppOptions is what the app reads from its context and environment.
+type AppOptions struct {
+	// ClusterName attaches the rebalancer to an existing cluster of the stack's
+	// account and region (-c clusterName=NAME).
+	ClusterName string
+	// Demo provisions a demo cluster with the rebalancer attached (-c demo=true).
+	Demo bool
+	// Schedule is an EventBridge schedule expression for the optional COV check
+	// (-c schedule="rate(1 hour)").
+	Schedule string
+	// AlarmEmail subscribes an address to the alarms (-c alarmEmail=...).
+	AlarmEmail string
+	// Settings are the SPEC §7 settings (the same environment variables the function
+	// reads).
+	Settings     *config.Config
+	BootstrapDir string
+	Env          *awscdk.Environment
+}
+
+// BuildApp adds the stacks the options ask for; it names what is missing when they
+// ask for none.
+func BuildApp(app awscdk.App, o AppOptions) []awscdk.Stack {
+	var stacks []awscdk.Stack
+	if o.ClusterName != "" {
+		stacks = append(stacks, NewAttachStack(app, "EcsRebalancer-"+o.ClusterName, o))
+	}
+	if o.Demo {
+		stacks = append(stacks, NewDemoStack(app, "EcsRebalancerDemo", o))
+	}
+	if len(stacks) == 0 {
+		panic("nothing to synthesize: pass -c clusterName=NAME to attach to an existing cluster, or -c demo=true for the demo cluster")
+	}
+	return stacks
+}
+
+// NewAttachStack attaches the rebalancer to an existing cluster by name: the cluster's
+// ARN is built from the stack's account and region, so synth needs no AWS lookup.
+func NewAttachStack(scope constructs.Construct, id string, o AppOptions) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		Env:         o.Env,
+		Description: jsii.String("ecs-rebalancer attached to ECS cluster " + o.ClusterName),
+	})
+	arn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecs"), Resource: jsii.String("cluster"), ResourceName: jsii.String(o.ClusterName)})
+	NewRebalancer(stack, "Rebalancer", rebalancerProps(stack, o, arn))
+	return stack
+}
+
+func rebalancerProps(stack awscdk.Stack, o AppOptions, clusterArns ...*string) *RebalancerProps {
+	p := &RebalancerProps{ClusterArns: clusterArns, Settings: o.Settings, BootstrapDir: o.BootstrapDir}
+	if o.Schedule != "" {
+		p.Schedule = awsevents.Schedule_Expression(jsii.String(o.Schedule))
+	}
+	if o.AlarmEmail != "" {
+		topic := awssns.NewTopic(stack, jsii.String("Alarms"), &awssns.TopicProps{
+			EnforceSSL: jsii.Bool(true),
+			MasterKey:  awskms.Alias_FromAliasName(stack, jsii.String("SnsKey"), jsii.String("alias/aws/sns")),
+		})
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(o.AlarmEmail), nil))
+		p.AlarmAction = awscloudwatchactions.NewSnsAction(topic)
+	}
+	return p
+}
+
+// NewDemoStack provisions a small cluster end to end and attaches the rebalancer: a
+// VPC without NAT gateways (public subnets only), an ECS cluster, an Auto Scaling group
+// of Graviton instances on the ECS-optimized Amazon Linux 2023 arm64 image behind a
+// capacity provider, and a sample service spread across zones, then instances.
+func NewDemoStack(scope constructs.Construct, id string, o AppOptions) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		Env:         o.Env,
+		Description: jsii.String("ecs-rebalancer demo: a small EC2 ECS cluster with the rebalancer attached"),
+	})
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
+		MaxAzs:      jsii.Number(3),
+		NatGateways: jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
+			Name: jsii.String("public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24),
+		}},
+		RestrictDefaultSecurityGroup: jsii.Bool(false),
+	})
+	cluster := awsecs.NewCluster(stack, jsii.String("Cluster"), &awsecs.ClusterProps{
+		Vpc:                 vpc,
+		ContainerInsightsV2: awsecs.ContainerInsights_ENABLED,
+	})
+
+	// No inbound rule: the sample service needs no traffic to show rebalancing.
+	sg := awsec2.NewSecurityGroup(stack, jsii.String("InstanceSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:         vpc,
+		Description: jsii.String("ECS container instances: outbound only"),
+	})
+	// The ECS agent's role; AddAsgCapacityProvider grants it what the agent needs.
+	instanceRole := awsiam.NewRole(stack, jsii.String("InstanceRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+	})
+	template := awsec2.NewLaunchTemplate(stack, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
+		InstanceType:             awsec2.NewInstanceType(jsii.String("t4g.small")),
+		MachineImage:             awsecs.EcsOptimizedImage_AmazonLinux2023(awsecs.AmiHardwareType_ARM, nil),
+		UserData:                 awsec2.UserData_ForLinux(nil),
+		RequireImdsv2:            jsii.Bool(true),
+		AssociatePublicIpAddress: jsii.Bool(true),
+		SecurityGroup:            sg,
+		Role:                     instanceRole,
+		BlockDevices: &[]*awsec2.BlockDevice{{
+			DeviceName: jsii.String("/dev/xvda"),
+			Volume:     awsec2.BlockDeviceVolume_Ebs(jsii.Number(30), &awsec2.EbsDeviceOptions{Encrypted: jsii.Bool(true)}),
+		}},
+	})
+	asg := awsautoscaling.NewAutoScalingGroup(stack, jsii.String("Instances"), &awsautoscaling.AutoScalingGroupProps{
+		Vpc:            vpc,
+		VpcSubnets:     &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PUBLIC},
+		LaunchTemplate: template,
+		MinCapacity:    jsii.Number(2),
+		MaxCapacity:    jsii.Number(4),
+	})
+	provider := awsecs.NewAsgCapacityProvider(stack, jsii.String("CapacityProvider"), &awsecs.AsgCapacityProviderProps{
+		AutoScalingGroup:                   asg,
+		EnableManagedDraining:              jsii.Bool(true),
+		EnableManagedTerminationProtection: jsii.Bool(false),
+	})
+	cluster.AddAsgCapacityProvider(provider, nil)
+	// After AddAsgCapacityProvider, which creates the policy.
+	cdknag.NagSuppressions_AddResourceSuppressions(instanceRole, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("The ECS agent's permissions exactly as CDK grants them to a capacity provider's instances (ecs:Submit* and " +
+			"the registration calls on *, as in the AmazonEC2ContainerServiceforEC2Role managed policy)."),
+		AppliesTo: &[]interface{}{jsii.String("Action::ecs:Submit*"), jsii.String("Resource::*")},
+	}}, jsii.Bool(true))
+
+	task := awsecs.NewEc2TaskDefinition(stack, jsii.String("SampleTask"), nil)
+	task.AddContainer(jsii.String("web"), &awsecs.ContainerDefinitionOptions{
+		Image:                awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/nginx/nginx:stable-alpine"), nil),
+		Cpu:                  jsii.Number(128),
+		MemoryReservationMiB: jsii.Number(128),
+		Logging:              awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{StreamPrefix: jsii.String("sample"), LogRetention: awslogs.RetentionDays_ONE_WEEK}),
+	})
+	awsecs.NewEc2Service(stack, jsii.String("SampleService"), &awsecs.Ec2ServiceProps{
+		Cluster:        cluster,
+		TaskDefinition: task,
+		DesiredCount:   jsii.Number(6),
+		PlacementStrategies: &[]awsecs.PlacementStrategy{
+			awsecs.PlacementStrategy_SpreadAcross(awsecs.BuiltInAttributes_AVAILABILITY_ZONE()),
+			awsecs.PlacementStrategy_SpreadAcrossInstances(),
+		},
+		CapacityProviderStrategies: &[]*awsecs.CapacityProviderStrategy{{
+			CapacityProvider: provider.CapacityProviderName(), Weight: jsii.Number(1),
+		}},
+		MinHealthyPercent: jsii.Number(100),
+		MaxHealthyPercent: jsii.Number(200),
+		CircuitBreaker:    &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
+	})
+
+	NewRebalancer(stack, "Rebalancer", rebalancerProps(stack, o, cluster.ClusterArn()))
+	suppressDemo(stack)
+	return stack
+}
+
+// suppressDemo records why the demo accepts what cdk-nag flags.
+func suppressDemo(stack awscdk.Stack) {
+	cdknag.NagSuppressions_AddStackSuppressions(stack, &[]*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-VPC7"), Reason: jsii.String("Demo VPC without data worth auditing; flow logs would be the most expensive part of it.")},
+		{Id: jsii.String("AwsSolutions-AS3"), Reason: jsii.String("Demo Auto Scaling group: scaling notifications are not needed; the rebalancer's own alarms cover it.")},
+		{Id: jsii.String("AwsSolutions-EC26"), Reason: jsii.String("The root volume is encrypted in the launch template; the finding is about the group's own block devices, which it has none of.")},
+	}, jsii.Bool(true))
+}
