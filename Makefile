@@ -5,7 +5,23 @@ export GOTOOLCHAIN := local
 GO_FILES = $(shell git ls-files --cached --others --exclude-standard '*.go')
 BOOTSTRAP := build/rebalancer/bootstrap
 
-.PHONY: test fmt-check vet unit build replay bench cover clean
+# jsii (under aws-cdk-go) prints an end-of-life banner on Node 20; the value names the
+# major version. It must be in the environment before any CDK binary starts.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+# The CDK CLI, pinned: 3.x rejects the cloud assembly of aws-cdk-lib 2.270 (TOOLCHAIN.md).
+# It lives under .tools/ so node_modules stays out of the Go module tree.
+CDK_VERSION := 2.1148.1
+CDK := .tools/node_modules/.bin/cdk
+# make deploy CLUSTER=prod | make deploy DEMO=true [SCHEDULE="rate(1 hour)"] [ALARM_EMAIL=you@example.com]
+CLUSTER ?=
+DEMO ?=
+SCHEDULE ?=
+ALARM_EMAIL ?=
+CDK_CONTEXT = $(if $(CLUSTER),-c clusterName=$(CLUSTER)) $(if $(filter true,$(DEMO)),-c demo=true) \
+	$(if $(SCHEDULE),-c schedule="$(SCHEDULE)") $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL))
+
+.PHONY: test fmt-check vet unit build replay bench cover clean synth deploy diff destroy cdk
 
 test: fmt-check vet unit
 
@@ -38,5 +54,26 @@ bench:
 cover:
 	go test -cover ./lambda/sim/...
 
+$(CDK):
+	npm install --prefix .tools --no-audit --no-fund --no-save aws-cdk@$(CDK_VERSION)
+
+cdk: $(CDK)
+
+# Offline, without credentials: the stacks are environment-agnostic. With nothing
+# chosen it synthesizes the demo and an attachment to a cluster named "default".
+synth: $(CDK)
+	AWS_REGION=$${AWS_REGION:-us-east-1} AWS_EC2_METADATA_DISABLED=true \
+		$(CDK) synth --no-notices $(or $(strip $(CDK_CONTEXT)),-c demo=true -c clusterName=default) >/dev/null
+	@echo "synthesized into cdk.out/"
+
+deploy: $(CDK)
+	$(CDK) deploy --no-notices $(CDK_CONTEXT) --all
+
+diff: $(CDK)
+	$(CDK) diff --no-notices $(CDK_CONTEXT) --all
+
+destroy: $(CDK)
+	$(CDK) destroy --no-notices $(CDK_CONTEXT) --all
+
 clean:
-	rm -rf build
+	rm -rf build cdk.out

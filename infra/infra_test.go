@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,25 +72,56 @@ func resources(tpl map[string]any, typ string) []map[string]any {
 }
 
 // resolve evaluates the intrinsics CDK leaves in an environment-specific template
-// (Fn::Join and the pseudo parameters) to the string CloudFormation would produce.
+// (Fn::Join and the pseudo parameters), anywhere in v, and returns the string (for a
+// string) or the JSON CloudFormation would produce.
 func resolve(v any) string {
+	r := deepResolve(v)
+	if s, ok := r.(string); ok {
+		return s
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(r)
+	return strings.TrimSpace(b.String())
+}
+
+func deepResolve(v any) any {
 	switch x := v.(type) {
-	case string:
-		return x
 	case map[string]any:
-		if ref, ok := x["Ref"]; ok {
-			return map[string]string{"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "111122223333"}[ref.(string)]
+		if ref, ok := x["Ref"].(string); ok {
+			if p, ok := map[string]string{"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "111122223333"}[ref]; ok {
+				return p
+			}
+			return x
+		}
+		if ga, ok := x["Fn::GetAtt"].([]any); ok {
+			return "<" + ga[0].(string) + "." + ga[1].(string) + ">"
 		}
 		if j, ok := x["Fn::Join"].([]any); ok {
 			var parts []string
 			for _, p := range j[1].([]any) {
-				parts = append(parts, resolve(p))
+				r, isString := deepResolve(p).(string)
+				if !isString {
+					return x
+				}
+				parts = append(parts, r)
 			}
 			return strings.Join(parts, j[0].(string))
 		}
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = deepResolve(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for k, e := range x {
+			out[k] = deepResolve(e)
+		}
+		return out
 	}
-	b, _ := json.Marshal(v)
-	return string(b)
+	return v
 }
 
 func one(t *testing.T, tpl map[string]any, typ string) map[string]any {
@@ -232,5 +265,185 @@ func TestInvalidPropsFailSynth(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// policyOf returns the statements of the function role's policy, intrinsics resolved.
+func policyOf(t *testing.T, tpl map[string]any) []map[string]any {
+	t.Helper()
+	fn := one(t, tpl, "AWS::Lambda::Function")
+	roleID := fn["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0]
+	var out []map[string]any
+	for _, p := range resources(tpl, "AWS::IAM::Policy") {
+		for _, r := range p["Roles"].([]any) {
+			if r.(map[string]any)["Ref"] == roleID {
+				for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+					out = append(out, st.(map[string]any))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// SPEC §10 / ecs-facts §7: only the actions the code calls, each scoped to the
+// cluster; `*` only with the ecs:cluster condition; no managed policy.
+func TestIAMLeastPrivilege(t *testing.T) {
+	for name, o := range map[string]infra.AppOptions{"attach": {ClusterName: "prod"}, "demo": {Demo: true}} {
+		t.Run(name, func(t *testing.T) {
+			for _, s := range synth(t, o) {
+				tpl := template(t, s)
+				clusterArn := prodARN
+				if name == "demo" {
+					// The demo cluster's ARN is the cluster resource's.
+					clusterArn = "demo-cluster"
+				}
+				type stmt struct {
+					Sid, Effect, Condition string
+					Actions, Resources     []string
+				}
+				var got []stmt
+				for _, st := range policyOf(t, tpl) {
+					g := stmt{Effect: st["Effect"].(string)}
+					g.Sid, _ = st["Sid"].(string)
+					g.Actions = strs(st["Action"])
+					for _, r := range list(st["Resource"]) {
+						g.Resources = append(g.Resources, normalize(resolve(r), name))
+					}
+					if c, ok := st["Condition"]; ok {
+						g.Condition = normalize(resolve(c), name)
+					}
+					got = append(got, g)
+				}
+				onCluster := `{"ArnEquals":{"ecs:cluster":["` + clusterArn + `"]}}`
+				want := []stmt{
+					{Sid: "ListInstances", Effect: "Allow", Actions: []string{"ecs:ListContainerInstances"}, Resources: []string{clusterArn}},
+					{Sid: "ListServices", Effect: "Allow", Actions: []string{"ecs:ListServices"}, Resources: []string{"*"}, Condition: onCluster},
+					{Sid: "ReadAndRebalance", Effect: "Allow", Actions: []string{
+						"ecs:DeleteAttributes", "ecs:DescribeContainerInstances", "ecs:DescribeServices", "ecs:DescribeTasks",
+						"ecs:ListTasks", "ecs:PutAttributes", "ecs:UpdateContainerInstancesState", "ecs:UpdateService",
+					}, Resources: []string{"*"}, Condition: onCluster},
+					{Sid: "Logs", Effect: "Allow", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []string{"<function log group>:*"}},
+					// The dead-letter queue of the function's async invocations.
+					{Effect: "Allow", Actions: []string{"sqs:SendMessage"}, Resources: []string{"<dead-letter queue>"}},
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("the function's permissions (-want +got):\n%s", diff)
+				}
+				fn := one(t, tpl, "AWS::Lambda::Function")
+				roleID := fn["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+				role := tpl["Resources"].(map[string]any)[roleID].(map[string]any)["Properties"].(map[string]any)
+				if _, ok := role["ManagedPolicyArns"]; ok {
+					t.Errorf("the function role has managed policies: %v", role["ManagedPolicyArns"])
+				}
+			}
+		})
+	}
+}
+
+func strs(v any) []string {
+	var out []string
+	for _, x := range list(v) {
+		out = append(out, x.(string))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func list(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+// normalize replaces references to the stack's own resources by what they are.
+func normalize(s, stack string) string {
+	s = regexp.MustCompile(`<RebalancerLogs[0-9A-F]+\.Arn>`).ReplaceAllString(s, "<function log group>")
+	s = regexp.MustCompile(`<RebalancerDeadLetterQueue[0-9A-F]+\.Arn>`).ReplaceAllString(s, "<dead-letter queue>")
+	if stack == "demo" {
+		s = regexp.MustCompile(`<Cluster[0-9A-F]+\.Arn>`).ReplaceAllString(s, "demo-cluster")
+	}
+	return s
+}
+
+func TestDeadLetterQueueAndAlarms(t *testing.T) {
+	for _, s := range synth(t, infra.AppOptions{ClusterName: "prod", AlarmEmail: "ops@example.com", Schedule: "rate(1 hour)"}) {
+		tpl := template(t, s)
+		rules := resources(tpl, "AWS::Events::Rule")
+		if len(rules) != 2 {
+			t.Fatalf("%d rules, want the join rule and the schedule", len(rules))
+		}
+		for _, r := range rules {
+			target := r["Targets"].([]any)[0].(map[string]any)
+			dlq := normalize(resolve(target["DeadLetterConfig"].(map[string]any)["Arn"]), "")
+			retry := target["RetryPolicy"].(map[string]any)
+			if dlq != "<dead-letter queue>" || retry["MaximumRetryAttempts"] != 4.0 || retry["MaximumEventAgeInSeconds"] != 600.0 {
+				t.Errorf("rule target: dead letters to %s, retry %v", dlq, retry)
+			}
+		}
+		fn := one(t, tpl, "AWS::Lambda::Function")
+		if got := normalize(resolve(fn["DeadLetterConfig"].(map[string]any)["TargetArn"]), ""); got != "<dead-letter queue>" {
+			t.Errorf("function dead letters to %s", got)
+		}
+		inv := one(t, tpl, "AWS::Lambda::EventInvokeConfig")
+		if inv["MaximumEventAgeInSeconds"] != 600.0 || inv["MaximumRetryAttempts"] != 2.0 {
+			t.Errorf("async invoke config %v: an event older than JOIN_WINDOW cannot be a join", inv)
+		}
+		q := one(t, tpl, "AWS::SQS::Queue")
+		if q["MessageRetentionPeriod"] != 1209600.0 || q["SqsManagedSseEnabled"] != true {
+			t.Errorf("queue %v", q)
+		}
+		qp := one(t, tpl, "AWS::SQS::QueuePolicy")
+		doc := resolve(qp["PolicyDocument"])
+		if !strings.Contains(doc, `"aws:SecureTransport":"false"`) || !strings.Contains(doc, `"Service":"events.amazonaws.com"`) {
+			t.Errorf("queue policy must deny plain HTTP and let EventBridge deliver: %s", doc)
+		}
+		alarms := resources(tpl, "AWS::CloudWatch::Alarm")
+		metrics := map[string]bool{}
+		for _, a := range alarms {
+			metrics[a["MetricName"].(string)] = true
+			if a["Threshold"] != 1.0 || len(a["AlarmActions"].([]any)) != 1 {
+				t.Errorf("alarm %v", a)
+			}
+		}
+		if !metrics["Errors"] || !metrics["ApproximateNumberOfMessagesVisible"] || len(alarms) != 2 {
+			t.Errorf("alarms on %v", metrics)
+		}
+		sched := ""
+		for _, r := range rules {
+			if e, ok := r["ScheduleExpression"]; ok {
+				sched = e.(string)
+			}
+		}
+		if sched != "rate(1 hour)" {
+			t.Errorf("schedule %q", sched)
+		}
+	}
+}
+
+func TestDemoStack(t *testing.T) {
+	for _, s := range synth(t, infra.AppOptions{Demo: true}) {
+		tpl := template(t, s)
+		if n := len(resources(tpl, "AWS::EC2::NatGateway")); n != 0 {
+			t.Errorf("%d NAT gateways, want none", n)
+		}
+		lt := one(t, tpl, "AWS::EC2::LaunchTemplate")["LaunchTemplateData"].(map[string]any)
+		// The image is an SSM parameter resolved at deploy time: no lookup at synth.
+		param := lt["ImageId"].(map[string]any)["Ref"].(string)
+		image := tpl["Parameters"].(map[string]any)[param].(map[string]any)["Default"].(string)
+		if lt["InstanceType"] != "t4g.small" || !strings.Contains(image, "amazon-linux-2023/arm64") {
+			t.Errorf("instances %v on %s", lt["InstanceType"], image)
+		}
+		one(t, tpl, "AWS::ECS::CapacityProvider")
+		svc := one(t, tpl, "AWS::ECS::Service")
+		want := []any{
+			map[string]any{"Type": "spread", "Field": "attribute:ecs.availability-zone"},
+			map[string]any{"Type": "spread", "Field": "instanceId"},
+		}
+		if diff := cmp.Diff(want, svc["PlacementStrategies"]); diff != "" {
+			t.Errorf("sample service placement (-want +got):\n%s", diff)
+		}
+		one(t, tpl, "AWS::Lambda::Function")
 	}
 }

@@ -97,7 +97,6 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 	r := &Rebalancer{Construct: c}
 	stack := awscdk.Stack_Of(c)
 
-	// SQS3: this queue is the dead-letter queue; it has none of its own by design.
 	r.DeadLetterQueue = awssqs.NewQueue(c, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
 		EnforceSSL:      jsii.Bool(true),
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
@@ -186,10 +185,6 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 		r.DLQAlarm.AddAlarmAction(props.AlarmAction)
 	}
 
-	cdknag.NagSuppressions_AddResourceSuppressions(r.DeadLetterQueue, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("This queue is the dead-letter queue of the rule's target and of the function; a dead-letter queue of its own would only move the problem."),
-	}}, jsii.Bool(false))
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("ecs:ListServices supports no resource-level permission, and the container-instance, service and task actions are on * " +

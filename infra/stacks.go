@@ -180,6 +180,5 @@ func suppressDemo(stack awscdk.Stack) {
 	cdknag.NagSuppressions_AddStackSuppressions(stack, &[]*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-VPC7"), Reason: jsii.String("Demo VPC without data worth auditing; flow logs would be the most expensive part of it.")},
 		{Id: jsii.String("AwsSolutions-AS3"), Reason: jsii.String("Demo Auto Scaling group: scaling notifications are not needed; the rebalancer's own alarms cover it.")},
-		{Id: jsii.String("AwsSolutions-EC26"), Reason: jsii.String("The root volume is encrypted in the launch template; the finding is about the group's own block devices, which it has none of.")},
 	}, jsii.Bool(true))
 }
