@@ -164,22 +164,11 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 		r.ScheduleRule.AddTarget(target)
 	}
 
-	r.ErrorsAlarm = awscloudwatch.NewAlarm(c, jsii.String("ErrorsAlarm"), &awscloudwatch.AlarmProps{
-		AlarmDescription:   jsii.String("ecs-rebalancer failed an invocation: read its decision record in the function's logs"),
-		Metric:             r.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}),
-		Threshold:          jsii.Number(1),
-		EvaluationPeriods:  jsii.Number(1),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-	})
-	r.DLQAlarm = awscloudwatch.NewAlarm(c, jsii.String("DeadLetterAlarm"), &awscloudwatch.AlarmProps{
-		AlarmDescription:   jsii.String("ecs-rebalancer events reached the dead-letter queue: they were never handled"),
-		Metric:             r.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
-		Threshold:          jsii.Number(1),
-		EvaluationPeriods:  jsii.Number(1),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-	})
+	fiveMinutes := awscdk.Duration_Minutes(jsii.Number(5))
+	r.ErrorsAlarm = alarmOnAny(c, "ErrorsAlarm", "ecs-rebalancer failed an invocation: read its decision record in the function's logs",
+		r.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}))
+	r.DLQAlarm = alarmOnAny(c, "DeadLetterAlarm", "ecs-rebalancer events reached the dead-letter queue: they were never handled",
+		r.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")}))
 	if props.AlarmAction != nil {
 		r.ErrorsAlarm.AddAlarmAction(props.AlarmAction)
 		r.DLQAlarm.AddAlarmAction(props.AlarmAction)
@@ -192,6 +181,18 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 		AppliesTo: &[]interface{}{jsii.String("Resource::*"), &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<.*Logs[0-9A-F]*\.Arn>:\*$/`)}},
 	}}, jsii.Bool(true))
 	return r
+}
+
+// alarmOnAny alarms as soon as the metric reaches 1 in one period; no data is fine.
+func alarmOnAny(scope constructs.Construct, id, description string, metric awscloudwatch.IMetric) awscloudwatch.Alarm {
+	return awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String(description),
+		Metric:             metric,
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
 }
 
 // JoinPattern is the rule's event pattern (SPEC §3).
