@@ -4,6 +4,7 @@ package infra
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,7 +96,6 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 	cfg := props.settings()
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	r := &Rebalancer{Construct: c}
-	stack := awscdk.Stack_Of(c)
 
 	r.DeadLetterQueue = awssqs.NewQueue(c, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
 		EnforceSSL:      jsii.Bool(true),
@@ -136,7 +136,7 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 		LoggingFormat:                awslambda.LoggingFormat_JSON,
 		LogGroup:                     logGroup,
 		Role:                         role,
-		Environment:                  environment(cfg, stack, props.ClusterArns),
+		Environment:                  environment(cfg, props.ClusterArns),
 		// An event older than the join window can no longer be a join.
 		MaxEventAge:     maxEventAge,
 		RetryAttempts:   jsii.Number(2),
@@ -249,9 +249,8 @@ func statements(clusterArns []*string, logGroupArn string) []awsiam.PolicyStatem
 }
 
 // environment is the function's configuration, every SPEC §7 variable explicit.
-func environment(cfg config.Config, stack awscdk.Stack, clusterArns []*string) *map[string]*string {
-	arns := make([]*string, len(clusterArns))
-	copy(arns, clusterArns)
+func environment(cfg config.Config, clusterArns []*string) *map[string]*string {
+	arns := slices.Clone(clusterArns)
 	return &map[string]*string{
 		config.EnvStrategy:          jsii.String(cfg.Strategy),
 		config.EnvCOVPercent:        jsii.String(strconv.FormatFloat(cfg.COVPercent, 'f', -1, 64)),
