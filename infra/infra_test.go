@@ -368,57 +368,68 @@ func normalize(s, stack string) string {
 }
 
 func TestDeadLetterQueueAndAlarms(t *testing.T) {
-	for _, s := range synth(t, infra.AppOptions{ClusterName: "prod", AlarmEmail: "ops@example.com", Schedule: "rate(1 hour)"}) {
-		tpl := template(t, s)
-		rules := resources(tpl, "AWS::Events::Rule")
-		if len(rules) != 2 {
-			t.Fatalf("%d rules, want the join rule and the schedule", len(rules))
-		}
-		for _, r := range rules {
-			target := r["Targets"].([]any)[0].(map[string]any)
-			dlq := normalize(resolve(target["DeadLetterConfig"].(map[string]any)["Arn"]), "")
-			retry := target["RetryPolicy"].(map[string]any)
-			if dlq != "<dead-letter queue>" || retry["MaximumRetryAttempts"] != 4.0 || retry["MaximumEventAgeInSeconds"] != 600.0 {
-				t.Errorf("rule target: dead letters to %s, retry %v", dlq, retry)
+	tests := map[string]struct {
+		opts     infra.AppOptions
+		rules    int
+		schedule string
+		actions  int
+	}{
+		"attach with schedule and alarm email": {infra.AppOptions{ClusterName: "prod", AlarmEmail: "ops@example.com", Schedule: "rate(1 hour)"}, 2, "rate(1 hour)", 1},
+		"demo":                                 {infra.AppOptions{Demo: true}, 1, "", 0},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			for _, s := range synth(t, tt.opts) {
+				tpl := template(t, s)
+				rules := resources(tpl, "AWS::Events::Rule")
+				if len(rules) != tt.rules {
+					t.Fatalf("%d rules, want %d", len(rules), tt.rules)
+				}
+				sched := ""
+				for _, r := range rules {
+					target := r["Targets"].([]any)[0].(map[string]any)
+					dlq := normalize(resolve(target["DeadLetterConfig"].(map[string]any)["Arn"]), "")
+					retry := target["RetryPolicy"].(map[string]any)
+					if dlq != "<dead-letter queue>" || retry["MaximumRetryAttempts"] != 4.0 || retry["MaximumEventAgeInSeconds"] != 600.0 {
+						t.Errorf("rule target: dead letters to %s, retry %v", dlq, retry)
+					}
+					if e, ok := r["ScheduleExpression"]; ok {
+						sched = e.(string)
+					}
+				}
+				if sched != tt.schedule {
+					t.Errorf("schedule %q, want %q", sched, tt.schedule)
+				}
+				fn := one(t, tpl, "AWS::Lambda::Function")
+				if got := normalize(resolve(fn["DeadLetterConfig"].(map[string]any)["TargetArn"]), ""); got != "<dead-letter queue>" {
+					t.Errorf("function dead letters to %s", got)
+				}
+				inv := one(t, tpl, "AWS::Lambda::EventInvokeConfig")
+				if inv["MaximumEventAgeInSeconds"] != 600.0 || inv["MaximumRetryAttempts"] != 2.0 {
+					t.Errorf("async invoke config %v: an event older than JOIN_WINDOW cannot be a join", inv)
+				}
+				q := one(t, tpl, "AWS::SQS::Queue")
+				if q["MessageRetentionPeriod"] != 1209600.0 || q["SqsManagedSseEnabled"] != true {
+					t.Errorf("queue %v", q)
+				}
+				doc := resolve(one(t, tpl, "AWS::SQS::QueuePolicy")["PolicyDocument"])
+				if !strings.Contains(doc, `"aws:SecureTransport":"false"`) || !strings.Contains(doc, `"Service":"events.amazonaws.com"`) {
+					t.Errorf("queue policy must deny plain HTTP and let EventBridge deliver: %s", doc)
+				}
+				alarms := resources(tpl, "AWS::CloudWatch::Alarm")
+				metrics := map[string]bool{}
+				for _, a := range alarms {
+					metrics[a["MetricName"].(string)] = true
+					actions, _ := a["AlarmActions"].([]any)
+					if a["Threshold"] != 1.0 || len(actions) != tt.actions {
+						t.Errorf("alarm %v", a)
+					}
+				}
+				if !metrics["Errors"] || !metrics["ApproximateNumberOfMessagesVisible"] || len(alarms) != 2 {
+					t.Errorf("alarms on %v", metrics)
+				}
 			}
-		}
-		fn := one(t, tpl, "AWS::Lambda::Function")
-		if got := normalize(resolve(fn["DeadLetterConfig"].(map[string]any)["TargetArn"]), ""); got != "<dead-letter queue>" {
-			t.Errorf("function dead letters to %s", got)
-		}
-		inv := one(t, tpl, "AWS::Lambda::EventInvokeConfig")
-		if inv["MaximumEventAgeInSeconds"] != 600.0 || inv["MaximumRetryAttempts"] != 2.0 {
-			t.Errorf("async invoke config %v: an event older than JOIN_WINDOW cannot be a join", inv)
-		}
-		q := one(t, tpl, "AWS::SQS::Queue")
-		if q["MessageRetentionPeriod"] != 1209600.0 || q["SqsManagedSseEnabled"] != true {
-			t.Errorf("queue %v", q)
-		}
-		qp := one(t, tpl, "AWS::SQS::QueuePolicy")
-		doc := resolve(qp["PolicyDocument"])
-		if !strings.Contains(doc, `"aws:SecureTransport":"false"`) || !strings.Contains(doc, `"Service":"events.amazonaws.com"`) {
-			t.Errorf("queue policy must deny plain HTTP and let EventBridge deliver: %s", doc)
-		}
-		alarms := resources(tpl, "AWS::CloudWatch::Alarm")
-		metrics := map[string]bool{}
-		for _, a := range alarms {
-			metrics[a["MetricName"].(string)] = true
-			if a["Threshold"] != 1.0 || len(a["AlarmActions"].([]any)) != 1 {
-				t.Errorf("alarm %v", a)
-			}
-		}
-		if !metrics["Errors"] || !metrics["ApproximateNumberOfMessagesVisible"] || len(alarms) != 2 {
-			t.Errorf("alarms on %v", metrics)
-		}
-		sched := ""
-		for _, r := range rules {
-			if e, ok := r["ScheduleExpression"]; ok {
-				sched = e.(string)
-			}
-		}
-		if sched != "rate(1 hour)" {
-			t.Errorf("schedule %q", sched)
-		}
+		})
 	}
 }
 
