@@ -334,3 +334,29 @@ func (c *Cluster) Clone() *Cluster {
 	}
 	return n
 }
+
+// Shift moves every timestamp of the cluster by d, so a snapshot recorded in the past
+// can run in the present (instance registration, service and deployment times, task
+// times).
+func (c *Cluster) Shift(d time.Duration) {
+	shift := func(t *time.Time) {
+		if !t.IsZero() {
+			*t = t.Add(d)
+		}
+	}
+	for _, i := range c.instances {
+		shift(&i.RegisteredAt)
+	}
+	for _, s := range c.services {
+		shift(&s.CreatedAt)
+		for _, dep := range s.Deployments {
+			shift(&dep.CreatedAt)
+			shift(&dep.UpdatedAt)
+		}
+	}
+	for _, t := range c.tasks {
+		shift(&t.CreatedAt)
+		shift(&t.StartedAt)
+		shift(&t.StoppedAt)
+	}
+}

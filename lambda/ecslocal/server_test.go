@@ -1,0 +1,177 @@
+package ecslocal_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecslocal"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/snapshot"
+)
+
+// serve starts an endpoint on a snapshot; the test bounds every request in time.
+func serve(t *testing.T, name string) (*ecslocal.Server, string, *snapshot.Snapshot) {
+	t.Helper()
+	snap, err := snapshot.Load("../../testdata/snapshots/" + name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, _ := snapshot.Load("../../testdata/snapshots/" + name + ".json")
+	srv := ecslocal.New(sim.New(snap.Cluster, sim.OptionsFrom(snap.Simulation)), ecslocal.Options{Frozen: true})
+	l, err := ecslocal.Listen("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(srv.Close)
+	return srv, "http://" + l.Addr().String(), orig
+}
+
+// client is the real SDK client, pointed at the endpoint.
+func client(url string, maxAttempts int) *ecs.Client {
+	return ecs.New(ecs.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = maxAttempts
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
+		}),
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+	})
+}
+
+func encoded(t *testing.T, c *cluster.Cluster) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := snapshot.Encode(&b, c, snapshot.Simulation{}); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// The unmodified SDK client reads every item back exactly as the simulator holds it.
+func TestRealSDKClientReadsTheCluster(t *testing.T) {
+	for _, name := range []string{"headline", "mixed", "large"} {
+		t.Run(name, func(t *testing.T) {
+			_, url, orig := serve(t, name)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			got, notes, err := ecsclient.Read(ctx, client(url, 1), orig.Cluster.Name)
+			if err != nil || len(notes) > 0 {
+				t.Fatalf("Read: %v %v", err, notes)
+			}
+			if diff := cmp.Diff(encoded(t, orig.Cluster), encoded(t, got)); diff != "" {
+				t.Errorf("read through the wire (-snapshot +read):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestErrorsAndFaultsOnTheWire(t *testing.T) {
+	srv, url, _ := serve(t, "headline")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	_, err := client(url, 1).DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("demo"),
+		Services: strings.Split("a,b,c,d,e,f,g,h,i,j,k", ",")})
+	var ipe *types.InvalidParameterException
+	if !errors.As(err, &ipe) {
+		t.Errorf("11 services: %v, want the SDK's typed InvalidParameterException", err)
+	}
+	_, err = client(url, 1).ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("nope")})
+	var cnf *types.ClusterNotFoundException
+	if !errors.As(err, &cnf) {
+		t.Errorf("unknown cluster: %v", err)
+	}
+
+	srv.SetFaults(ecslocal.Faults{Throttle: map[string]int{"ListServices": 2}, ServerError: map[string]int{"ListTasks": 1}})
+	before := srv.Sim().Stats().Calls
+	if _, err := client(url, 3).ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("demo")}); err != nil {
+		t.Errorf("two throttles then success within 3 attempts: %v", err)
+	}
+	if _, err := client(url, 3).ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("demo")}); err != nil {
+		t.Errorf("a server error then success: %v", err)
+	}
+	after := srv.Sim().Stats().Calls
+	if got := after["ListServices"] - before["ListServices"]; got != 3 {
+		t.Errorf("the SDK made %d ListServices attempts, want 3 (it retries throttling)", got)
+	}
+	if got := after["ListTasks"] - before["ListTasks"]; got != 2 {
+		t.Errorf("the SDK made %d ListTasks attempts, want 2 (it retries 5xx)", got)
+	}
+	srv.SetFaults(ecslocal.Faults{Throttle: map[string]int{"ListServices": 5}})
+	_, err = client(url, 3).ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("demo")})
+	if !ecsclient.Retryable(err) || !strings.Contains(err.Error(), "ThrottlingException") {
+		t.Errorf("throttled past the retries: %v", err)
+	}
+
+	srv.SetFaults(ecslocal.Faults{Latency: map[string]time.Duration{"ListServices": 300 * time.Millisecond}})
+	short, cancel2 := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel2()
+	start := time.Now()
+	_, err = client(url, 1).ListServices(short, &ecs.ListServicesInput{Cluster: aws.String("demo")})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 250*time.Millisecond {
+		t.Errorf("a slow answer past the caller's deadline: %v after %v", err, time.Since(start))
+	}
+}
+
+func TestMutationsOverTheWire(t *testing.T) {
+	srv, url, orig := serve(t, "headline")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := client(url, 1)
+	joiner := orig.Cluster.Instances()[3]
+	_, err := c.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String("demo"), Attributes: []types.Attribute{{
+		Name: aws.String("ecs-rebalancer.drained-at"), Value: aws.String("2026-11-20T09:00:00Z"), TargetId: aws.String(joiner.ARN), TargetType: types.TargetTypeContainerInstance}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{Cluster: aws.String("demo"),
+		ContainerInstances: []string{joiner.ARN}, Status: types.ContainerInstanceStatusDraining})
+	if err != nil || aws.ToString(out.ContainerInstances[0].Status) != "DRAINING" {
+		t.Fatalf("UpdateContainerInstancesState: %v %+v", err, out)
+	}
+	us, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("demo"), Service: aws.String("web"), ForceNewDeployment: true})
+	if err != nil || len(us.Service.Deployments) != 2 || us.Service.Deployments[0].CreatedAt == nil {
+		t.Fatalf("UpdateService: %v", err)
+	}
+	if got := srv.Sim().Stats().MutatingCalls; got != 3 {
+		t.Errorf("%d mutating calls recorded", got)
+	}
+	_, err = c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("demo"), Service: aws.String("web"), HealthCheckGracePeriodSeconds: aws.Int32(5)})
+	if err == nil {
+		t.Error("an unsupported field was accepted")
+	}
+}
+
+func TestListenIsLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", "10.1.2.3:8080", ":0"} {
+		if l, err := ecslocal.Listen(addr); err == nil {
+			l.Close()
+			t.Errorf("Listen(%q) accepted", addr)
+		}
+	}
+	for _, addr := range []string{"", "127.0.0.1:0", "localhost:0"} {
+		l, err := ecslocal.Listen(addr)
+		if err != nil {
+			t.Errorf("Listen(%q): %v", addr, err)
+			continue
+		}
+		l.Close()
+	}
+}
