@@ -5,9 +5,7 @@ package infra
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -248,23 +246,14 @@ func statements(clusterArns []*string, logGroupArn string) []awsiam.PolicyStatem
 	}
 }
 
-// environment is the function's configuration, every SPEC §7 variable explicit.
+// environment is the function's configuration, every SPEC §7 variable explicit; the
+// clusters are tokens until deploy.
 func environment(cfg config.Config, clusterArns []*string) *map[string]*string {
-	arns := slices.Clone(clusterArns)
-	return &map[string]*string{
-		config.EnvStrategy:          jsii.String(cfg.Strategy),
-		config.EnvCOVPercent:        jsii.String(strconv.FormatFloat(cfg.COVPercent, 'f', -1, 64)),
-		config.EnvDrainSleepTime:    jsii.String(seconds(cfg.DrainSleepTime)),
-		config.EnvDrainTimeout:      jsii.String(seconds(cfg.DrainTimeout)),
-		config.EnvDrainMaxInstances: jsii.String(strconv.Itoa(cfg.DrainMaxInstances)),
-		config.EnvRebalanceMaxRetry: jsii.String(strconv.Itoa(cfg.RebalanceMaxRetry)),
-		config.EnvMaxServicesPerRun: jsii.String(strconv.Itoa(cfg.MaxServicesPerRun)),
-		config.EnvJoinWindow:        jsii.String(cfg.JoinWindow.String()),
-		config.EnvOptOutTag:         jsii.String(cfg.OptOutTag),
-		config.EnvDryRun:            jsii.String(strconv.FormatBool(cfg.DryRun)),
-		config.EnvLogLevel:          jsii.String(strings.ToLower(cfg.LogLevel.String())),
-		config.EnvClusters:          awscdk.Fn_Join(jsii.String(","), &arns),
+	env := map[string]*string{}
+	for k, v := range cfg.Environ() {
+		env[k] = jsii.String(v)
 	}
+	arns := slices.Clone(clusterArns)
+	env[config.EnvClusters] = awscdk.Fn_Join(jsii.String(","), &arns)
+	return &env
 }
-
-func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }

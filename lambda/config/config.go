@@ -209,6 +209,28 @@ func (c Config) Margin() time.Duration {
 // FunctionTimeout is the Lambda timeout the stack sets: worst-case drain plus margin.
 func (c Config) FunctionTimeout() time.Duration { return c.WorstCaseDrain() + c.Margin() }
 
+// Environ is the configuration as the environment variables FromEnv reads (what the
+// stack sets on the function); CLUSTERS only when Clusters is set.
+func (c Config) Environ() map[string]string {
+	env := map[string]string{
+		EnvStrategy:          c.Strategy,
+		EnvCOVPercent:        strconv.FormatFloat(c.COVPercent, 'f', -1, 64),
+		EnvDrainSleepTime:    strconv.FormatFloat(c.DrainSleepTime.Seconds(), 'f', -1, 64),
+		EnvDrainTimeout:      strconv.FormatFloat(c.DrainTimeout.Seconds(), 'f', -1, 64),
+		EnvDrainMaxInstances: strconv.Itoa(c.DrainMaxInstances),
+		EnvRebalanceMaxRetry: strconv.Itoa(c.RebalanceMaxRetry),
+		EnvMaxServicesPerRun: strconv.Itoa(c.MaxServicesPerRun),
+		EnvJoinWindow:        c.JoinWindow.String(),
+		EnvOptOutTag:         c.OptOutTag,
+		EnvDryRun:            strconv.FormatBool(c.DryRun),
+		EnvLogLevel:          strings.ToLower(c.LogLevel.String()),
+	}
+	if len(c.Clusters) > 0 {
+		env[EnvClusters] = strings.Join(c.Clusters, ",")
+	}
+	return env
+}
+
 // ActsOn reports whether the function may act on the cluster (by name or ARN).
 func (c Config) ActsOn(clusterName, clusterARN string) bool {
 	if len(c.Clusters) == 0 {

@@ -112,3 +112,18 @@ func TestFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// Environ is what FromEnv reads back: the stack sets it, the function parses it.
+func TestEnvironRoundTrip(t *testing.T) {
+	c := config.Default()
+	c.Strategy, c.COVPercent, c.DrainTimeout, c.DryRun, c.LogLevel = "drain", 12.5, 20*time.Second, true, slog.LevelDebug
+	c.Clusters = []string{"a", "arn:aws:ecs:us-east-1:1:cluster/b"}
+	env := c.Environ()
+	got, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(c, got); diff != "" {
+		t.Errorf("(-written +read):\n%s", diff)
+	}
+}
