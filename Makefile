@@ -21,9 +21,9 @@ ALARM_EMAIL ?=
 CDK_CONTEXT = $(if $(CLUSTER),-c clusterName=$(CLUSTER)) $(if $(filter true,$(DEMO)),-c demo=true) \
 	$(if $(SCHEDULE),-c schedule="$(SCHEDULE)") $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL))
 
-.PHONY: test fmt-check vet unit build replay bench cover clean synth deploy diff destroy cdk
+.PHONY: test fmt-check vet unit e2e build replay bench cover clean synth deploy diff destroy cdk
 
-test: fmt-check vet unit
+test: fmt-check vet unit e2e
 
 # gofmt over the files git knows (tracked or new and not ignored): `gofmt -l .`
 # would descend into tool directories such as .tools/node_modules.
@@ -43,6 +43,12 @@ unit:
 build:
 	mkdir -p $(dir $(BOOTSTRAP))
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BOOTSTRAP) ./lambda/cmd/rebalancer
+
+# The released binary (built for this machine) under a Lambda Runtime API harness,
+# against the ECS endpoint serving testdata snapshots (lambda/e2e; about 30 s).
+e2e:
+	go vet -tags e2e ./lambda/e2e/
+	go test -count=1 -tags e2e ./lambda/e2e/
 
 # The headline scenario: three loaded instances and one that just joined (SPEC §9).
 replay:
