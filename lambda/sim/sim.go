@@ -115,6 +115,7 @@ type Call struct {
 	Action string
 	At     time.Time
 	Input  any // the caller's input pointer, as passed
+	Output any // the answer, when the call succeeded
 	Err    error
 }
 
@@ -234,6 +235,7 @@ func serve[In, Out any](ctx context.Context, s *Sim, action string, in In, handl
 		s.calls[idx].Err = err
 		return zero, err
 	}
+	s.calls[idx].Output = out
 	return out, nil
 }
 

@@ -27,6 +27,7 @@ func TestTestdataSnapshots(t *testing.T) {
 		"headline": ct.Headline,
 		"mixed":    ct.Mixed,
 		"large":    ct.Large,
+		"lazy":     ct.Lazy,
 	} {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer

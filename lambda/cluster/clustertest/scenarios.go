@@ -100,6 +100,27 @@ func Mixed() *cluster.Cluster {
 	return must(b)
 }
 
+// Lazy is where draining is partial: min 75 %/max 100 % services let a wave replace a
+// quarter of a service, stopping first, so a drain shorter than a task start moves part
+// of an instance's tasks. A fourth instance is DRAINING by someone else (the Auto
+// Scaling group's managed draining, say): the rebalancer must leave it so.
+func Lazy() *cluster.Cluster {
+	b := New("lazy")
+	var loaded []*cluster.Instance
+	for _, z := range []string{"us-east-1a", "us-east-1b", "us-east-1c"} {
+		loaded = append(loaded, b.Instance(z, xlarge...))
+	}
+	b.Instance("us-east-1a", append(xlarge, Status(cluster.StatusDraining))...)
+	b.Instance("us-east-1b", append(xlarge, RegisteredAt(Epoch.Add(-time.Minute)))...)
+	for _, name := range []string{"web", "api", "worker"} {
+		s := b.Service(name, Desired(12), Deploy(75, 100), Placement("spread", cluster.FieldInstanceID), TaskSize(128, 256))
+		for _, i := range loaded {
+			b.Tasks(s, i, 4)
+		}
+	}
+	return must(b)
+}
+
 // LargeOptions are the options of the large generated snapshot.
 var LargeOptions = GenOptions{
 	Name: "large", Seed: 42, Instances: 300, Joiners: 3, Zones: 3,
