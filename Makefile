@@ -21,9 +21,9 @@ ALARM_EMAIL ?=
 CDK_CONTEXT = $(if $(CLUSTER),-c clusterName=$(CLUSTER)) $(if $(filter true,$(DEMO)),-c demo=true) \
 	$(if $(SCHEDULE),-c schedule="$(SCHEDULE)") $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL))
 
-.PHONY: test fmt-check vet unit e2e build replay bench cover clean synth deploy diff destroy cdk
+.PHONY: test fmt-check vet unit e2e fuzz build replay bench cover clean synth deploy diff destroy cdk
 
-test: fmt-check vet unit e2e
+test: fmt-check vet unit e2e fuzz
 
 # gofmt over the files git knows (tracked or new and not ignored): `gofmt -l .`
 # would descend into tool directories such as .tools/node_modules.
@@ -49,6 +49,18 @@ build:
 e2e:
 	go vet -tags e2e ./lambda/e2e/
 	go test -count=1 -tags e2e ./lambda/e2e/
+
+# Native Go fuzzing of every input the project reads: events, snapshots, configuration,
+# the replay command's arguments and event files. Briefly in make test; longer with
+# make fuzz FUZZTIME=5m. A short minimization time keeps large seeds moving.
+FUZZTIME ?= 3s
+FUZZ_TARGETS := lambda/event:FuzzDecode lambda/snapshot:FuzzDecode lambda/config:FuzzFromEnv \
+	lambda/replay:FuzzReplayEvent lambda/replay:FuzzReplayArgs
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./$${t%%:*}; \
+	done
 
 # The headline scenario: three loaded instances and one that just joined (SPEC §9).
 replay:

@@ -175,10 +175,16 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("timestamp %s is neither ISO 8601 nor epoch seconds", b)
 	}
+	if f < 0 || f > maxEpoch {
+		return fmt.Errorf("timestamp %s is outside the years 1970-9999", b)
+	}
 	sec, frac := math.Modf(f)
 	t.Time = time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC()
 	return nil
 }
+
+// maxEpoch is 9999-12-31T23:59:59Z: later instants have no ISO 8601 form to write back.
+const maxEpoch = 253402300799
 
 // MarshalJSON implements json.Marshaler.
 func (t Time) MarshalJSON() ([]byte, error) {
