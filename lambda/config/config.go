@@ -138,6 +138,15 @@ func parseSeconds(v string) (time.Duration, error) {
 	return d, nil
 }
 
+// envSeconds writes d the way parseSeconds reads it: whole seconds as a plain number
+// (the form the README documents), anything finer as a Go duration.
+func envSeconds(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10)
+	}
+	return d.String()
+}
+
 // Validate checks every setting against its allowed range and the worst-case drain
 // time against Lambda's limit, and reports every problem.
 func (c Config) Validate() error {
@@ -215,8 +224,8 @@ func (c Config) Environ() map[string]string {
 	env := map[string]string{
 		EnvStrategy:          c.Strategy,
 		EnvCOVPercent:        strconv.FormatFloat(c.COVPercent, 'f', -1, 64),
-		EnvDrainSleepTime:    strconv.FormatFloat(c.DrainSleepTime.Seconds(), 'f', -1, 64),
-		EnvDrainTimeout:      strconv.FormatFloat(c.DrainTimeout.Seconds(), 'f', -1, 64),
+		EnvDrainSleepTime:    envSeconds(c.DrainSleepTime),
+		EnvDrainTimeout:      envSeconds(c.DrainTimeout),
 		EnvDrainMaxInstances: strconv.Itoa(c.DrainMaxInstances),
 		EnvRebalanceMaxRetry: strconv.Itoa(c.RebalanceMaxRetry),
 		EnvMaxServicesPerRun: strconv.Itoa(c.MaxServicesPerRun),
