@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -217,8 +218,19 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	payload, _ := encode(reflect.ValueOf(out))
+	writeJSON(w, http.StatusOK, payload)
+}
+
+// writeJSON answers with a Content-Length, as AWS does, rather than streaming chunks.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"__type":"ServerException","message":"encoding failed"}`)
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	_ = json.NewEncoder(w).Encode(payload)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 // writeError answers with ECS's error shape: {"__type": code, "message": ...}, 400 for
@@ -232,8 +244,6 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			status = http.StatusBadRequest
 		}
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-ErrorType", code)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": message})
+	writeJSON(w, status, map[string]string{"__type": code, "message": message})
 }

@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "snapshot: aws configuration: %v\n", err)
 		return 1
 	}
-	c, notes, err := ecsclient.Read(ctx, ecs.NewFromConfig(awsCfg), *name)
+	c, notes, err := ecsclient.Read(ctx, ecs.NewFromConfig(awsCfg, ecsclient.KeepConnections), *name)
 	if err != nil {
 		fmt.Fprintf(stderr, "snapshot: %v\n", err)
 		return 1
