@@ -209,25 +209,41 @@ func TaskToAPI(t *cluster.Task) types.Task {
 	}
 }
 
+// interner shares equal strings: tens of thousands of tasks carry the same cluster,
+// instance, task definition, group and deployment.
+type interner map[string]string
+
+func (in interner) of(p *string) string {
+	s := aws.ToString(p)
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
+
 // TaskFromAPI builds the model of a described live task.
-func TaskFromAPI(tk types.Task) (*cluster.Task, error) {
+func TaskFromAPI(tk types.Task) (*cluster.Task, error) { return taskFromAPI(tk, interner{}) }
+
+func taskFromAPI(tk types.Task, in interner) (*cluster.Task, error) {
+	launch := string(tk.LaunchType)
 	t := &cluster.Task{
 		ARN:                  aws.ToString(tk.TaskArn),
-		ClusterARN:           aws.ToString(tk.ClusterArn),
-		InstanceARN:          aws.ToString(tk.ContainerInstanceArn),
-		Group:                aws.ToString(tk.Group),
-		DesiredStatus:        aws.ToString(tk.DesiredStatus),
-		StartedBy:            aws.ToString(tk.StartedBy),
-		LaunchType:           string(tk.LaunchType),
-		CapacityProviderName: aws.ToString(tk.CapacityProviderName),
-		TaskDefinitionARN:    aws.ToString(tk.TaskDefinitionArn),
-		AvailabilityZone:     aws.ToString(tk.AvailabilityZone),
+		ClusterARN:           in.of(tk.ClusterArn),
+		InstanceARN:          in.of(tk.ContainerInstanceArn),
+		Group:                in.of(tk.Group),
+		DesiredStatus:        in.of(tk.DesiredStatus),
+		StartedBy:            in.of(tk.StartedBy),
+		LaunchType:           in.of(&launch),
+		CapacityProviderName: in.of(tk.CapacityProviderName),
+		TaskDefinitionARN:    in.of(tk.TaskDefinitionArn),
+		AvailabilityZone:     in.of(tk.AvailabilityZone),
 		CreatedAt:            aws.ToTime(tk.CreatedAt),
 		StartedAt:            aws.ToTime(tk.StartedAt),
 		Version:              tk.Version,
 	}
 	var err error
-	if t.LastStatus, err = cluster.NormalizeTaskStatus(aws.ToString(tk.LastStatus), t.DesiredStatus); err != nil {
+	if t.LastStatus, err = cluster.NormalizeTaskStatus(in.of(tk.LastStatus), t.DesiredStatus); err != nil {
 		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
 	}
 	if t.Size.CPU, err = cluster.ParseCPU(aws.ToString(tk.Cpu)); err != nil {
@@ -268,8 +284,9 @@ func BuildCluster(c *cluster.Cluster, instances []types.ContainerInstance, servi
 			errs = append(errs, err)
 		}
 	}
+	in := interner{}
 	for _, tk := range tasks {
-		t, err := TaskFromAPI(tk)
+		t, err := taskFromAPI(tk, in)
 		if err == nil {
 			err = c.AddTask(t)
 		}

@@ -2,6 +2,7 @@ package ecsclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,13 +25,14 @@ import (
 // reported in Notes, not as errors; any other per-item failure is an error.
 func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster, []string, error) {
 	var notes []string
-	instances, err := gather(&notes, "container instance", MaxDescribeInstances,
-		listInstances(ctx, api, clusterID, nil),
-		describeInstances(ctx, api, clusterID))
+	var instances []types.ContainerInstance
+	err := gather(&notes, "container instance", MaxDescribeInstances,
+		listInstances(ctx, api, clusterID, nil), describeInstances(ctx, api, clusterID), collect(&instances))
 	if err != nil {
 		return nil, nil, err
 	}
-	services, err := gather(&notes, "service", MaxDescribeServices,
+	var services []types.Service
+	err = gather(&notes, "service", MaxDescribeServices,
 		func(tok *string) ([]string, *string, error) {
 			out, err := api.ListServices(ctx, &ecs.ListServicesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
 			if err != nil {
@@ -44,11 +46,21 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 				return nil, nil, err
 			}
 			return out.Services, out.Failures, nil
-		})
+		}, collect(&services))
 	if err != nil {
 		return nil, nil, err
 	}
-	tasks, err := gather(&notes, "task", MaxDescribeTasks,
+	c := newCluster(clusterID, instances, services)
+	if err := BuildCluster(c, instances, services, nil); err != nil {
+		return nil, nil, fmt.Errorf("cluster %s: %w", clusterID, err)
+	}
+
+	// Tasks are the bulk (up to 50,000 at ECS's maximums): each batch goes into the
+	// model as it arrives, its strings shared with the others', so the read never holds
+	// every task twice.
+	in := interner{}
+	var taskErrs []error
+	err = gather(&notes, "task", MaxDescribeTasks,
 		func(tok *string) ([]string, *string, error) {
 			out, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
 			if err != nil {
@@ -62,16 +74,26 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 				return nil, nil, err
 			}
 			return out.Tasks, out.Failures, nil
+		},
+		func(batch []types.Task) error {
+			for _, tk := range keepConsistent(batch, c, &notes) {
+				t, err := taskFromAPI(tk, in)
+				if err == nil {
+					err = c.AddTask(t)
+				}
+				if err != nil {
+					taskErrs = append(taskErrs, err)
+				}
+			}
+			return nil
 		})
 	if err != nil {
 		return nil, nil, err
 	}
-
-	c := newCluster(clusterID, instances, services)
-	tasks = keepConsistent(tasks, instances, services, &notes)
-	if err := BuildCluster(c, instances, services, tasks); err != nil {
+	if err := errors.Join(taskErrs...); err != nil {
 		return nil, nil, fmt.Errorf("cluster %s: %w", clusterID, err)
 	}
+	c.DeriveTaskSizes()
 	return c, notes, nil
 }
 
@@ -79,9 +101,9 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 // its runningTasksCount: ceil(I/100) List and Describe calls, no service or task.
 func ReadInstances(ctx context.Context, api ReadAPI, clusterID string) ([]cluster.InstanceCount, error) {
 	var notes []string
-	described, err := gather(&notes, "container instance", MaxDescribeInstances,
-		listInstances(ctx, api, clusterID, nil),
-		describeInstances(ctx, api, clusterID))
+	var described []types.ContainerInstance
+	err := gather(&notes, "container instance", MaxDescribeInstances,
+		listInstances(ctx, api, clusterID, nil), describeInstances(ctx, api, clusterID), collect(&described))
 	if err != nil {
 		return nil, err
 	}
@@ -115,25 +137,35 @@ func describeInstances(ctx context.Context, api ReadAPI, clusterID string) func(
 }
 
 // gather lists every identifier of a kind and describes them in batches of size,
-// noting MISSING items and failing on any other per-item failure.
-func gather[T any](notes *[]string, kind string, size int, list func(token *string) ([]string, *string, error), describe func([]string) ([]T, []types.Failure, error)) ([]T, error) {
+// handing each batch to sink as it arrives (so a large read never holds every SDK
+// object at once), noting MISSING items and failing on any other per-item failure.
+func gather[T any](notes *[]string, kind string, size int, list func(token *string) ([]string, *string, error), describe func([]string) ([]T, []types.Failure, error), sink func([]T) error) error {
 	ids, err := listAll(list)
 	if err != nil {
-		return nil, fmt.Errorf("list %ss: %w", kind, err)
+		return fmt.Errorf("list %ss: %w", kind, err)
 	}
-	var items []T
 	err = inBatches(ids, size, func(batch []string) error {
 		got, fails, err := describe(batch)
 		if err != nil {
 			return err
 		}
-		items = append(items, got...)
+		if err := sink(got); err != nil {
+			return err
+		}
 		return failures(kind, fails, notes)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("describe %ss: %w", kind, err)
+		return fmt.Errorf("describe %ss: %w", kind, err)
 	}
-	return items, nil
+	return nil
+}
+
+// collect is a gather sink that keeps every item.
+func collect[T any](into *[]T) func([]T) error {
+	return func(batch []T) error {
+		*into = append(*into, batch...)
+		return nil
+	}
 }
 
 // newCluster names the model from the cluster ARN, which the caller or the items carry.
@@ -163,22 +195,15 @@ func newCluster(clusterID string, instances []types.ContainerInstance, services 
 // keepConsistent drops tasks the model cannot hold because the world moved between
 // calls: a task stopping since ListTasks, or one on an instance or of a service that
 // was not described.
-func keepConsistent(tasks []types.Task, instances []types.ContainerInstance, services []types.Service, notes *[]string) []types.Task {
-	known := map[string]bool{}
-	for _, i := range instances {
-		known[aws.ToString(i.ContainerInstanceArn)] = true
-	}
-	for _, s := range services {
-		known["service:"+aws.ToString(s.ServiceName)] = true
-	}
+func keepConsistent(tasks []types.Task, c *cluster.Cluster, notes *[]string) []types.Task {
 	return slices.DeleteFunc(tasks, func(t types.Task) bool {
 		arn := aws.ToString(t.TaskArn)
 		switch inst, group := aws.ToString(t.ContainerInstanceArn), aws.ToString(t.Group); {
 		case aws.ToString(t.DesiredStatus) != cluster.TaskRunning:
 			*notes = append(*notes, "task "+arn+" is stopping; left out")
-		case inst != "" && !known[inst]:
+		case inst != "" && c.Instance(inst) == nil:
 			*notes = append(*notes, "task "+arn+" is on container instance "+inst+", which was not read; left out")
-		case strings.HasPrefix(group, "service:") && !known[group]:
+		case strings.HasPrefix(group, "service:") && c.Service(strings.TrimPrefix(group, "service:")) == nil:
 			*notes = append(*notes, "task "+arn+" belongs to "+group+", which was not read; left out")
 		default:
 			return false
@@ -252,9 +277,9 @@ func DescribeInstance(ctx context.Context, api ReadAPI, clusterID, instanceARN s
 func ListMarked(ctx context.Context, api ReadAPI, clusterID, name string) ([]*cluster.Instance, error) {
 	filter := "attribute:" + name + " exists"
 	var notes []string
-	described, err := gather(&notes, "marked container instance", MaxDescribeInstances,
-		listInstances(ctx, api, clusterID, &filter),
-		describeInstances(ctx, api, clusterID))
+	var described []types.ContainerInstance
+	err := gather(&notes, "marked container instance", MaxDescribeInstances,
+		listInstances(ctx, api, clusterID, &filter), describeInstances(ctx, api, clusterID), collect(&described))
 	if err != nil {
 		return nil, err
 	}
