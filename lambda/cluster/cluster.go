@@ -21,6 +21,8 @@ type Cluster struct {
 	svcIndex  map[string]*Service // by name and by ARN
 	tasks     []*Task             // every task ever added, in order (stopped ones stay)
 	taskIndex map[string]*Task    // by ARN and by ID
+
+	placing []*Instance // Place's scratch buffer; never shared with a clone
 }
 
 // New returns an empty cluster. region and account are used for the ARNs the cluster
@@ -303,13 +305,19 @@ func validateService(s *Service) []error {
 
 // Clone returns a deep copy, for predictions that must not touch the original.
 func (c *Cluster) Clone() *Cluster {
+	// Every prediction clones the model (50,000 tasks at ECS's maximums): sizing the
+	// indexes up front saves their rehashing.
 	n := New(c.Name, c.Region, c.Account)
 	n.ARN = c.ARN
+	n.instances, n.instIndex = make([]*Instance, 0, len(c.instances)), make(map[string]*Instance, len(c.instIndex))
+	n.services, n.svcIndex = make([]*Service, 0, len(c.services)), make(map[string]*Service, len(c.svcIndex))
+	n.tasks, n.taskIndex = make([]*Task, 0, len(c.tasks)), make(map[string]*Task, len(c.taskIndex))
 	for _, i := range c.instances {
 		ci := *i
 		ci.Attributes = slices.Clone(i.Attributes)
 		_ = n.AddInstance(&ci) // cannot fail: the source had no duplicates
 		ci.Remaining = i.Remaining
+		ci.tasks = make(map[string]*Task, len(i.tasks))
 	}
 	for _, s := range c.services {
 		cs := *s
@@ -327,6 +335,7 @@ func (c *Cluster) Clone() *Cluster {
 			cs.Deployments[k] = &cd
 		}
 		_ = n.AddService(&cs)
+		cs.tasks = make(map[string]*Task, len(s.tasks))
 	}
 	for _, t := range c.tasks {
 		ct := *t

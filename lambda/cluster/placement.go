@@ -75,17 +75,18 @@ func binpackValue(i *Instance, field string) int64 {
 // providers when it uses a capacity provider strategy, and satisfying its placement
 // constraints (which are binding, unlike strategies).
 func (c *Cluster) Candidates(s *Service, size Resources) ([]*Instance, error) {
-	return c.hosts(s, size, true)
+	return c.hosts(nil, s, size, true)
 }
 
 // Hosts returns the instances that could run the service's tasks at all: schedulable,
 // in its capacity providers, meeting its memberOf constraints. Resources and
 // distinctInstance are left out: they depend on what runs there now.
 func (c *Cluster) Hosts(s *Service) ([]*Instance, error) {
-	return c.hosts(s, Resources{}, false)
+	return c.hosts(nil, s, Resources{}, false)
 }
 
-func (c *Cluster) hosts(s *Service, size Resources, distinct bool) ([]*Instance, error) {
+// hosts appends the instances that may host a task of s to out.
+func (c *Cluster) hosts(out []*Instance, s *Service, size Resources, distinct bool) ([]*Instance, error) {
 	cons := make([]constraint, 0, len(s.PlacementConstraints))
 	for _, pc := range s.PlacementConstraints {
 		k, err := parseConstraint(pc)
@@ -101,7 +102,6 @@ func (c *Cluster) hosts(s *Service, size Resources, distinct bool) ([]*Instance,
 	for _, it := range s.CapacityProviderStrategy {
 		providers = append(providers, it.Provider)
 	}
-	var out []*Instance
 	for _, i := range c.instances {
 		if !i.Schedulable() || !i.Remaining.Fits(size) {
 			continue
@@ -139,7 +139,10 @@ func satisfies(i *Instance, s *Service, cons []constraint) bool {
 // rule would keep favouring the oldest instances, where load piles up). rnd(n) returns
 // a number in [0, n). It returns nil when no instance can take the task.
 func (c *Cluster) Place(s *Service, size Resources, rnd func(n int) int) (*Instance, error) {
-	cands, err := c.Candidates(s, size)
+	// A prediction places thousands of tasks among up to 5,000 instances: the candidate
+	// list is narrowed in place in a buffer the cluster keeps for it.
+	cands, err := c.hosts(c.placing[:0], s, size, true)
+	c.placing = cands
 	if err != nil || len(cands) == 0 {
 		return nil, err
 	}
@@ -165,15 +168,16 @@ func (c *Cluster) Place(s *Service, size Resources, rnd func(n int) int) (*Insta
 	return cands[rnd(len(cands))], nil
 }
 
-// keepMin keeps the instances with the least score, in order.
+// keepMin keeps the instances with the least score, in order, in cands' own array
+// (one pass: out never overtakes the instance being read).
 func keepMin(cands []*Instance, score func(*Instance) int64) []*Instance {
-	best := score(cands[0])
-	for _, i := range cands[1:] {
-		best = min(best, score(i))
-	}
-	out := cands[:0:0]
+	out := cands[:0]
+	var best int64
 	for _, i := range cands {
-		if score(i) == best {
+		switch v := score(i); {
+		case len(out) == 0 || v < best:
+			best, out = v, append(out[:0], i)
+		case v == best:
 			out = append(out, i)
 		}
 	}
