@@ -212,6 +212,9 @@ func (p *Process) Exited(d time.Duration) (error, bool) {
 	}
 }
 
+// Pid is the process's ID.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Logs returns what the process wrote.
 func (p *Process) Logs() string { return p.logs.String() }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
+	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -17,10 +19,12 @@ import (
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/rebalance"
 )
 
 func main() {
+	debug.SetMemoryLimit(memoryLimit(os.Getenv))
 	h, err := setup(context.Background(), os.Getenv)
 	if err != nil {
 		// Failing the init beats running half-configured: Lambda reports the init error
@@ -45,11 +49,27 @@ func setup(ctx context.Context, getenv func(string) string) (*rebalance.Handler,
 	log := slog.New(minLevel{Handler: lambdacontext.NewLogHandler(), level: cfg.LogLevel})
 	return rebalance.New(rebalance.Options{
 		Config:  cfg,
-		API:     ecs.NewFromConfig(awsCfg),
+		API:     ecs.NewFromConfig(awsCfg, ecsclient.KeepConnections),
 		Clock:   act.RealClock{},
 		Log:     log,
 		Metrics: os.Stdout, // the function's log stream, where CloudWatch reads EMF
 	}), nil
+}
+
+// memoryLimit is the Go runtime's soft memory limit: 80% of the function's memory, so
+// the collector works harder as the heap nears it instead of letting it grow to twice
+// the live data (about 80 MB at ECS's maximums: the model and a prediction's copy)
+// past Lambda's hard limit. GOMEMLIMIT, when set, wins; outside Lambda nothing changes.
+func memoryLimit(getenv func(string) string) int64 {
+	keep := debug.SetMemoryLimit(-1)
+	if getenv("GOMEMLIMIT") != "" {
+		return keep
+	}
+	mb, err := strconv.ParseInt(getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), 10, 64)
+	if err != nil || mb <= 0 {
+		return keep
+	}
+	return mb << 20 * 8 / 10
 }
 
 // minLevel drops records below LOG_LEVEL (lambdacontext follows only the Lambda

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -19,5 +20,25 @@ func TestSetup(t *testing.T) {
 	_, err := setup(context.Background(), getenv)
 	if err == nil || !strings.Contains(err.Error(), "COV_PERCENT=200") || !strings.Contains(err.Error(), "STRATEGY=yolo") {
 		t.Errorf("invalid configuration fails the init with every problem: %v", err)
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	unset := debug.SetMemoryLimit(-1)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want int64
+	}{
+		{"lambda", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, 128 << 20 * 8 / 10},
+		{"GOMEMLIMIT wins", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "GOMEMLIMIT": "90MiB"}, unset},
+		{"outside lambda", map[string]string{}, unset},
+		{"nonsense", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "lots"}, unset},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := memoryLimit(func(k string) string { return tc.env[k] }); got != tc.want {
+				t.Errorf("memoryLimit = %d, want %d", got, tc.want)
+			}
+		})
 	}
 }
