@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -30,14 +29,4 @@ func lazyCluster(t *testing.T) (*cluster.Cluster, *cluster.Instance) {
 	return b.Cluster(t), joiner
 }
 
-func joinEvent(c *cluster.Cluster, i *cluster.Instance) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"version": "0", "id": "e2e", "detail-type": "ECS Container Instance State Change", "source": "aws.ecs",
-		"account": ct.Account, "time": time.Now().UTC().Format(time.RFC3339), "region": ct.Region, "resources": []string{i.ARN},
-		"detail": map[string]any{
-			"agentConnected": true, "clusterArn": c.ARN, "containerInstanceArn": i.ARN, "ec2InstanceId": i.EC2InstanceID,
-			"status": "ACTIVE", "version": 1, "runningTasksCount": 0, "pendingTasksCount": 0,
-		},
-	})
-	return b
-}
+func joinEvent(c *cluster.Cluster, i *cluster.Instance) []byte { return ct.JoinEvent(c, i, time.Now()) }

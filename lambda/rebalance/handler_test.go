@@ -104,16 +104,7 @@ func (h *harness) status() map[string]string {
 
 // joinEvent makes an event for an instance of the harness's cluster.
 func joinEvent(c *cluster.Cluster, i *cluster.Instance, at time.Time) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"version": "0", "id": "test", "detail-type": "ECS Container Instance State Change", "source": "aws.ecs",
-		"account": ct.Account, "time": at.Format(time.RFC3339), "region": ct.Region, "resources": []string{i.ARN},
-		"detail": map[string]any{
-			"agentConnected": true, "clusterArn": c.ARN, "containerInstanceArn": i.ARN, "ec2InstanceId": i.EC2InstanceID,
-			"status": "ACTIVE", "version": 1, "runningTasksCount": 0, "pendingTasksCount": 0, "registeredAt": i.RegisteredAt.Format(time.RFC3339),
-			"registeredResources": []any{}, "remainingResources": []any{}, "versionInfo": map[string]any{}, "updatedAt": at.Format(time.RFC3339),
-		},
-	})
-	return b
+	return ct.JoinEvent(c, i, at)
 }
 
 func TestHeadlineJoin(t *testing.T) {

@@ -31,6 +31,9 @@ type GenOptions struct {
 	// Tight gives instances about a quarter more than their share of the load instead
 	// of double, so capacity limits bite.
 	Tight bool
+	// Drained adds empty instances that someone else has set DRAINING (maintenance):
+	// a rebalancer must leave them so.
+	Drained int
 }
 
 // Generate builds the cluster GenOptions describes.
@@ -105,13 +108,15 @@ func Generate(o GenOptions) *cluster.Cluster {
 		total += math.Exp(-3 * o.Skew * float64(k) / float64(max(1, len(loaded)-1)))
 		cum[k] = total
 	}
+	// Room for the daemons' tasks stays free: they are placed last.
+	daemonRoom := cluster.Resources{CPU: 64 * int64(o.Daemons), Memory: 128 * int64(o.Daemons)}
 	for _, p := range plans {
 		placed := 0
 		for range p.want {
 			k := sort.SearchFloat64s(cum, rng.Float64()*total)
 			for probe := range len(loaded) {
 				i := loaded[(k+probe)%len(loaded)]
-				if i.Remaining.Fits(p.svc.TaskSize) {
+				if i.Remaining.Fits(p.svc.TaskSize.Add(daemonRoom)) {
 					b.Tasks(p.svc, i, 1)
 					placed++
 					break
@@ -132,6 +137,9 @@ func Generate(o GenOptions) *cluster.Cluster {
 		for _, i := range slices.Concat(loaded, joiners) {
 			b.Tasks(d, i, 1)
 		}
+	}
+	for k := range o.Drained {
+		b.Instance(zones[k%len(zones)], Resources(size.CPU, size.Memory), Status(cluster.StatusDraining))
 	}
 	return must(b)
 }

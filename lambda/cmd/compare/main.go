@@ -1,0 +1,53 @@
+// Command compare runs ecs-rebalancer's strategies and the baselines on the scenario
+// family and the recorded snapshots, and writes docs/comparison.{md,json} and the chart
+// (`make compare`).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/compare"
+)
+
+func main() {
+	out := flag.String("out", "docs", "directory for comparison.md, comparison.json and the chart")
+	snapshots := flag.String("snapshots", "testdata/snapshots", "recorded snapshots to include")
+	events := flag.String("events", "testdata/events", "their join events (<name>-join.json)")
+	flag.Parse()
+	if err := run(*out, *snapshots, *events); err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out, snapshots, events string) error {
+	start := time.Now()
+	recorded, err := compare.Snapshots(snapshots, events)
+	if err != nil {
+		return err
+	}
+	scenarios := append(compare.Family(), recorded...)
+	policies := compare.Policies()
+	report := compare.NewReport(compare.Run(scenarios, policies), policies)
+	if err := report.Write(out); err != nil {
+		return err
+	}
+	fmt.Printf("%d scenarios x %d policies in %v; wrote %s/comparison.md, comparison.json\n",
+		len(scenarios), len(policies), time.Since(start).Round(time.Millisecond), out)
+	for _, name := range report.Policies {
+		s := report.Summary[name]
+		fmt.Printf("  %-22s acted %2d/%d  median churn %s  worst %s  mean COV after %6.2f%%  below-min %d  ineligible %d  foreign drains undone %d\n",
+			name, s.Acted, s.Scenarios, fmtRatio(s.MedianChurnRatio), fmtRatio(s.WorstChurnRatio), s.MeanCOVAfter, s.BelowMinHealthy, s.IneligibleTouched, s.ForeignDrainReactivated)
+	}
+	return nil
+}
+
+func fmtRatio(v *float64) string {
+	if v == nil {
+		return "   -"
+	}
+	return fmt.Sprintf("%4.2f", *v)
+}
