@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -364,5 +365,47 @@ func TestBelowMinHealthyIsCountedWhenATaskDies(t *testing.T) {
 	}
 	if err := s.KillTask(tasks[0].ARN); err == nil {
 		t.Error("killing a stopped task succeeded")
+	}
+}
+
+// Services waiting for capacity are woken in a fixed order when it frees up, so the same
+// simulation always places the same tasks first (a map's order once made `make compare`
+// differ between runs).
+func TestStalledServicesWakeInAFixedOrder(t *testing.T) {
+	run := func() map[string]serviceView {
+		b := ct.New("demo")
+		full := b.Instance("us-east-1a", ct.Resources(2048, 4096))
+		var names []string
+		for k := range 8 {
+			name := fmt.Sprintf("svc-%d", k)
+			names = append(names, name)
+			b.Tasks(b.Service(name, ct.Desired(1), ct.TaskSize(256, 512)), full, 1)
+		}
+		s := newSim(t, b)
+		for _, name := range names {
+			forceDeploy(t, s, name)
+		}
+		s.Settle(time.Hour)
+		// Room for three of the eight replacements: which three depends on wake order.
+		if err := s.RegisterInstance(&cluster.Instance{
+			ARN: "arn:aws:ecs:us-east-1:111122223333:container-instance/demo/fresh", EC2InstanceID: "i-0fresh",
+			Status: cluster.StatusActive, AgentConnected: true, RegisteredAt: ct.Epoch,
+			Registered: cluster.Resources{CPU: 768, Memory: 1536}, Remaining: cluster.Resources{CPU: 768, Memory: 1536},
+			Attributes: []cluster.Attribute{{Name: cluster.ZoneAttribute, Value: "us-east-1b"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		s.Settle(time.Hour)
+		views := map[string]serviceView{}
+		for _, name := range names {
+			views[name] = viewService(s, name)
+		}
+		return views
+	}
+	first := run()
+	for range 30 {
+		if diff := cmp.Diff(first, run()); diff != "" {
+			t.Fatalf("the same simulation placed differently (-first +again):\n%s", diff)
+		}
 	}
 }

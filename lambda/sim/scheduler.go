@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
@@ -270,9 +272,18 @@ func (s *Sim) stopTask(t *cluster.Task, reason string) {
 }
 
 // wakeStalled gives every stalled service another look now: something changed that may
-// unblock it (capacity freed, an instance came back).
+// unblock it (capacity freed, an instance came back). They wake in ARN order, not the
+// map's: the first to step takes the freed room, and a run must be repeatable.
 func (s *Sim) wakeStalled() {
+	if len(s.stalled) == 0 {
+		return
+	}
+	woken := make([]*cluster.Service, 0, len(s.stalled))
 	for svc := range s.stalled {
+		woken = append(woken, svc)
+	}
+	slices.SortFunc(woken, func(a, b *cluster.Service) int { return strings.Compare(a.ARN, b.ARN) })
+	for _, svc := range woken {
 		delete(s.stalled, svc)
 		s.schedule(svc, s.now)
 	}
