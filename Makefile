@@ -21,7 +21,7 @@ ALARM_EMAIL ?=
 CDK_CONTEXT = $(if $(CLUSTER),-c clusterName=$(CLUSTER)) $(if $(filter true,$(DEMO)),-c demo=true) \
 	$(if $(SCHEDULE),-c schedule="$(SCHEDULE)") $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL))
 
-.PHONY: test fmt-check vet unit e2e fuzz build replay bench cover clean synth deploy diff destroy cdk
+.PHONY: test fmt-check vet unit e2e fuzz build replay compare bench cover clean synth deploy diff destroy cdk
 
 test: fmt-check vet unit e2e fuzz
 
@@ -65,6 +65,11 @@ fuzz:
 # The headline scenario: three loaded instances and one that just joined (SPEC §9).
 replay:
 	go run ./lambda/cmd/replay -cluster testdata/snapshots/headline.json testdata/events/headline-join.json
+
+# Our strategies and the baselines on the same simulated clusters: rewrites
+# docs/comparison.md, docs/comparison.json and the chart (a few seconds).
+compare:
+	go run ./lambda/cmd/compare -out docs
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./lambda/...

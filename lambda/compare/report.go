@@ -153,7 +153,7 @@ func (r Report) chart(path string) error {
 		var xys plotter.XYs
 		for _, res := range r.Scenarios {
 			m := res.Policies[name]
-			if m.TasksRestarted > 0 && m.MinMoves > 0 {
+			if m.Acted && m.TasksRestarted > 0 && m.MinMoves > 0 {
 				xys = append(xys, plotter.XY{X: float64(m.MinMoves), Y: float64(m.TasksRestarted)})
 				lo, hi = min(lo, float64(m.MinMoves)), max(hi, float64(m.TasksRestarted))
 			}
@@ -196,8 +196,11 @@ func (r Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "  below the mean or 60 s pass, then set every DRAINING instance ACTIVE (the published script).\n")
 	fmt.Fprintf(w, "- `redeploy-uneven`: a new deployment of every service whose tasks per instance differ by more\n")
 	fmt.Fprintf(w, "  than one.\n\n")
-	fmt.Fprintf(w, "**Churn ratio** is tasks restarted over minMoves (the fewest single-task moves that would\n")
-	fmt.Fprintf(w, "balance the cluster), over the scenarios where the policy acted. **COV** is the coefficient of\n")
+	fmt.Fprintf(w, "**Tasks restarted** counts the tasks a policy's run stopped beyond those an idle run (no policy)\n")
+	fmt.Fprintf(w, "stops on the same cluster: a deployment already rolling when the instance joins replaces its\n")
+	fmt.Fprintf(w, "tasks whatever anyone does, and that is not a policy's cost. **Churn ratio** is tasks restarted\n")
+	fmt.Fprintf(w, "over minMoves (the fewest single-task moves that would balance the cluster), over the scenarios\n")
+	fmt.Fprintf(w, "where the policy acted (made a mutating call). **COV** is the coefficient of\n")
 	fmt.Fprintf(w, "variation of running tasks per ACTIVE instance, in percent (SPEC §4). **Ineligible services\n")
 	fmt.Fprintf(w, "touched** counts the services ecs-rebalancer must leave alone (SPEC §6.4: DAEMON, opted out,\n")
 	fmt.Fprintf(w, "binpack-first, CODE_DEPLOY, no room to stop a task, mid-deployment) that a policy redeployed or\n")
@@ -217,17 +220,20 @@ func (r Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "\n![Tasks restarted against minMoves, per policy](%s)\n\n", chartFile)
 
 	fmt.Fprintf(w, "## Per scenario\n\n")
-	fmt.Fprintf(w, "Each cell: COV after, then tasks restarted; a dash when the policy left the cluster alone;\n")
+	fmt.Fprintf(w, "Each cell: COV after, then tasks restarted; a dash when the policy left the cluster alone. The\n")
+	fmt.Fprintf(w, "idle column is the cluster with no policy: its COV after settling, and the tasks it stopped\n")
+	fmt.Fprintf(w, "by itself (which the policies' counts leave out);\n")
 	fmt.Fprintf(w, "(†) when ECS refused some of its calls (the baselines ask for new deployments of CODE_DEPLOY\n")
 	fmt.Fprintf(w, "services, which ECS rejects; the rest of their work goes ahead). The errors are in `comparison.json`.\n\n")
-	fmt.Fprintf(w, "| scenario | instances | tasks | COV before | minMoves |")
+	fmt.Fprintf(w, "| scenario | instances | tasks | COV before | minMoves | idle |")
 	for _, name := range r.Policies {
 		fmt.Fprintf(w, " `%s` |", name)
 	}
-	fmt.Fprintf(w, "\n| --- | ---: | ---: | ---: | ---: |%s\n", strings.Repeat(" ---: |", len(r.Policies)))
+	fmt.Fprintf(w, "\n| --- | ---: | ---: | ---: | ---: | ---: |%s\n", strings.Repeat(" ---: |", len(r.Policies)))
 	for _, res := range r.Scenarios {
 		first := res.Policies[r.Policies[0]]
-		fmt.Fprintf(w, "| %s | %d | %d | %.2f %% | %d |", res.Name, res.Instances, res.Tasks, first.COVBefore, first.MinMoves)
+		fmt.Fprintf(w, "| %s | %d | %d | %.2f %% | %d | %.2f %% / %d |", res.Name, res.Instances, res.Tasks, first.COVBefore, first.MinMoves,
+			res.Idle.COVAfter, res.Idle.TasksStopped)
 		for _, name := range r.Policies {
 			m := res.Policies[name]
 			mark := ""

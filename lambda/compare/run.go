@@ -65,7 +65,8 @@ type Metrics struct {
 	Acted                   bool    `json:"acted"`              // made a mutating call
 	COVBefore               float64 `json:"covBefore"`
 	COVAfter                float64 `json:"covAfter"`
-	TasksRestarted          int     `json:"tasksRestarted"`
+	TasksRestarted          int     `json:"tasksRestarted"` // tasks stopped beyond those the cluster stops without any policy (Result.Idle)
+	TasksStopped            int     `json:"tasksStopped"`   // every task stopped, the policy's or not
 	MinMoves                int     `json:"minMoves"`
 	APICalls                int     `json:"apiCalls"`
 	MutatingCalls           int     `json:"mutatingCalls"`
@@ -99,7 +100,8 @@ func Measure(sc Scenario, p Policy) Metrics {
 		m.Error = err.Error()
 	}
 	st := s.Stats()
-	m.TasksRestarted, m.APICalls, m.MutatingCalls, m.BelowMinHealthy = st.TasksStopped, st.APICalls, st.MutatingCalls, st.BelowMinHealthy
+	m.TasksStopped, m.APICalls, m.MutatingCalls, m.BelowMinHealthy = st.TasksStopped, st.APICalls, st.MutatingCalls, st.BelowMinHealthy
+	m.TasksRestarted = m.TasksStopped
 	m.Acted = st.MutatingCalls > 0
 	m.SimulatedSeconds = s.Now().Sub(start).Seconds()
 
@@ -188,20 +190,33 @@ type Result struct {
 	Instances int                `json:"instances"`
 	Services  int                `json:"services"`
 	Tasks     int                `json:"tasks"`
+	Idle      Metrics            `json:"idle"` // the cluster left alone: DAEMON tasks on the joiner, deployments already in flight
 	Policies  map[string]Metrics `json:"policies"`
 }
 
-// Run measures every policy on every scenario, on all cores (each run has its own
-// simulator, so the figures do not depend on the order).
+// Idle is the reference run: no policy at all. What the cluster does by itself after
+// the join (a deployment already rolling stops its old tasks) is not a policy's cost.
+var Idle = Policy{Name: "idle", Run: func(context.Context, *sim.Sim, Scenario) (string, error) { return "", nil }}
+
+// Run measures every policy, and the idle reference, on every scenario, on all cores
+// (each run has its own simulator, so the figures do not depend on the order). A
+// policy's tasksRestarted is what it stopped beyond the idle run.
 func Run(scenarios []Scenario, policies []Policy) []Result {
 	out := make([]Result, len(scenarios))
-	type job struct{ s, p int }
+	type job struct{ s, p int } // p == -1: the idle run
 	jobs := make(chan job)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for j := range jobs {
+				if j.p < 0 {
+					m := Measure(scenarios[j.s], Idle)
+					mu.Lock()
+					out[j.s].Idle = m
+					mu.Unlock()
+					continue
+				}
 				m := Measure(scenarios[j.s], policies[j.p])
 				mu.Lock()
 				out[j.s].Policies[policies[j.p].Name] = m
@@ -220,11 +235,17 @@ func Run(scenarios []Scenario, policies []Policy) []Result {
 			Policies: map[string]Metrics{}}
 	}
 	for k := range scenarios {
-		for p := range policies {
+		for p := -1; p < len(policies); p++ {
 			jobs <- job{k, p}
 		}
 	}
 	close(jobs)
 	wg.Wait()
+	for _, res := range out {
+		for name, m := range res.Policies {
+			m.TasksRestarted = max(0, m.TasksStopped-res.Idle.TasksStopped)
+			res.Policies[name] = m
+		}
+	}
 	return out
 }
