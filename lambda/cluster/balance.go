@@ -125,7 +125,7 @@ func Counts(d []InstanceCount) []int {
 
 // ServiceCountsByInstance counts the service's live tasks per instance ARN.
 func (c *Cluster) ServiceCountsByInstance(s *Service) map[string]int {
-	out := map[string]int{}
+	out := make(map[string]int, len(s.tasks)) // sized once: no growth while counting
 	for _, t := range s.tasks {
 		if t.InstanceARN != "" {
 			out[t.InstanceARN]++

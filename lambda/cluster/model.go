@@ -9,6 +9,8 @@ package cluster
 
 import (
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -244,6 +246,10 @@ func (s *Service) PendingCount() int { return s.pending }
 
 // Tasks returns the live tasks of the service in the order they were added.
 func (s *Service) Tasks() []*Task { return ordered(s.tasks) }
+
+// EachTask yields the live tasks of the service in no particular order: for counts and
+// checks that do not depend on it, without Tasks' sorted copy.
+func (s *Service) EachTask() iter.Seq[*Task] { return maps.Values(s.tasks) }
 
 func ordered(m map[string]*Task) []*Task {
 	out := make([]*Task, 0, len(m))

@@ -11,7 +11,7 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/event"
 )
 
-func load(t *testing.T, name string) []byte {
+func load(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", name))
 	if err != nil {

@@ -72,32 +72,36 @@ func DrainCandidates(obs []cluster.InstanceCount, blocked map[string]string, now
 // of an ineligible service (never moved away), or no service task at all (nothing to
 // move; DAEMON and standalone tasks do not count). Draining moves only eligible
 // services' tasks, so what blocks an instance stays true between drain rounds.
+//
+// It walks the services, not the instances: each service is classified once and each
+// task looked at once, and the ineligible service named is the first in the cluster's
+// order, whatever the order of the tasks.
 func Blockers(c *cluster.Cluster, eligible map[string]*cluster.Service) map[string]string {
+	ineligible := map[string]string{} // instance ARN -> the first ineligible service on it
+	moves := map[string]bool{}        // instances running an eligible service's task
+	for _, s := range c.Services() {
+		if s.IsDaemon() {
+			continue
+		}
+		ok := eligible[s.Name] != nil
+		for t := range s.EachTask() {
+			switch arn := t.InstanceARN; {
+			case arn == "":
+			case ok:
+				moves[arn] = true
+			case ineligible[arn] == "":
+				ineligible[arn] = s.Name
+			}
+		}
+	}
 	out := map[string]string{}
 	for _, i := range c.Instances() {
-		if why := blockers(c, i, eligible); why != "" {
-			out[i.ARN] = why
+		switch {
+		case ineligible[i.ARN] != "":
+			out[i.ARN] = "runs tasks of ineligible service " + ineligible[i.ARN]
+		case !moves[i.ARN]:
+			out[i.ARN] = "runs no service tasks to move"
 		}
 	}
 	return out
-}
-
-// blockers returns why the instance's tasks forbid draining it, or "".
-func blockers(c *cluster.Cluster, i *cluster.Instance, eligible map[string]*cluster.Service) string {
-	service := 0
-	for _, t := range i.Tasks() {
-		s := c.ServiceOf(t)
-		switch {
-		case s == nil: // standalone: stays, does not block
-		case s.IsDaemon():
-		case eligible[s.Name] == nil:
-			return "runs tasks of ineligible service " + s.Name
-		default:
-			service++
-		}
-	}
-	if service == 0 {
-		return "runs no service tasks to move"
-	}
-	return ""
 }
