@@ -222,9 +222,9 @@ func (r Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "## Per scenario\n\n")
 	fmt.Fprintf(w, "Each cell: COV after, then tasks restarted; a dash when the policy left the cluster alone. The\n")
 	fmt.Fprintf(w, "idle column is the cluster with no policy: its COV after settling, and the tasks it stopped\n")
-	fmt.Fprintf(w, "by itself (which the policies' counts leave out);\n")
-	fmt.Fprintf(w, "(†) when ECS refused some of its calls (the baselines ask for new deployments of CODE_DEPLOY\n")
-	fmt.Fprintf(w, "services, which ECS rejects; the rest of their work goes ahead). The errors are in `comparison.json`.\n\n")
+	fmt.Fprintf(w, "by itself (which the policies' counts leave out). (†) marks a policy some of whose calls ECS\n")
+	fmt.Fprintf(w, "refused: the baselines ask for new deployments of CODE_DEPLOY and EXTERNAL services, which ECS\n")
+	fmt.Fprintf(w, "rejects, and the rest of their work goes ahead. The errors are in `comparison.json`.\n\n")
 	fmt.Fprintf(w, "| scenario | instances | tasks | COV before | minMoves | idle |")
 	for _, name := range r.Policies {
 		fmt.Fprintf(w, " `%s` |", name)
