@@ -40,6 +40,7 @@ type Summary struct {
 // Report is docs/comparison.json.
 type Report struct {
 	Policies  []string           `json:"policies"`
+	Ours      []string           `json:"ours"` // ecs-rebalancer's strategies; the rest are baselines
 	Scenarios []Result           `json:"scenarios"`
 	Summary   map[string]Summary `json:"summary"`
 }
@@ -49,6 +50,9 @@ func NewReport(results []Result, policies []Policy) Report {
 	r := Report{Scenarios: results, Summary: map[string]Summary{}}
 	for _, p := range policies {
 		r.Policies = append(r.Policies, p.Name)
+		if p.Ours {
+			r.Ours = append(r.Ours, p.Name)
+		}
 		var runs []named
 		for _, res := range results {
 			runs = append(runs, named{res.Name, res.Policies[p.Name]})
@@ -218,6 +222,7 @@ func (r Report) Markdown(w io.Writer) {
 			s.BelowMinHealthy, s.IneligibleTouched, s.ForeignDrainReactivated)
 	}
 	fmt.Fprintf(w, "\n![Tasks restarted against minMoves, per policy](%s)\n\n", chartFile)
+	r.headToHead(w)
 
 	fmt.Fprintf(w, "## Per scenario\n\n")
 	fmt.Fprintf(w, "Each cell: COV after, then tasks restarted; a dash when the policy left the cluster alone. The\n")
@@ -252,6 +257,50 @@ func (r Report) Markdown(w io.Writer) {
 	for _, res := range r.Scenarios {
 		fmt.Fprintf(w, "- `%s`: %s.\n", res.Name, res.Description)
 	}
+}
+
+// headToHead compares each of our policies with each baseline on the scenarios where
+// both acted: how often ours restarted fewer tasks, and how often it left a lower COV.
+func (r Report) headToHead(w io.Writer) {
+	var theirs []string
+	for _, name := range r.Policies {
+		if !slices.Contains(r.Ours, name) {
+			theirs = append(theirs, name)
+		}
+	}
+	if len(r.Ours) == 0 || len(theirs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "## Head to head\n\n")
+	fmt.Fprintf(w, "Each cell counts, over the scenarios where both policies acted, those where ours restarted\n")
+	fmt.Fprintf(w, "fewer tasks, then those where it left a lower COV (ties count for neither).\n\n")
+	fmt.Fprintf(w, "| ours |")
+	for _, t := range theirs {
+		fmt.Fprintf(w, " against `%s` |", t)
+	}
+	fmt.Fprintf(w, "\n| --- |%s\n", strings.Repeat(" --- |", len(theirs)))
+	for _, o := range r.Ours {
+		fmt.Fprintf(w, "| `%s` |", o)
+		for _, t := range theirs {
+			both, fewer, lower := 0, 0, 0
+			for _, res := range r.Scenarios {
+				a, b := res.Policies[o], res.Policies[t]
+				if !a.Acted || !b.Acted {
+					continue
+				}
+				both++
+				if a.TasksRestarted < b.TasksRestarted {
+					fewer++
+				}
+				if a.COVAfter < b.COVAfter {
+					lower++
+				}
+			}
+			fmt.Fprintf(w, " fewer restarts %d of %d, lower COV %d of %d |", fewer, both, lower, both)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
 }
 
 func ratio(v *float64) string {
