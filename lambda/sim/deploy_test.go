@@ -216,19 +216,26 @@ func TestDeploymentWaitsForCapacity(t *testing.T) {
 		t.Errorf("no placement failure event in %q", events)
 	}
 
-	if err := s.RegisterInstance(&cluster.Instance{
-		ARN: "arn:aws:ecs:us-east-1:111122223333:container-instance/demo/fresh", EC2InstanceID: "i-0fresh",
-		Status: cluster.StatusActive, AgentConnected: true, RegisteredAt: ct.Epoch,
-		Registered: cluster.Resources{CPU: 2048, Memory: 4096}, Remaining: cluster.Resources{CPU: 2048, Memory: 4096},
-		Attributes: []cluster.Attribute{{Name: cluster.ZoneAttribute, Value: "us-east-1b"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	registerFresh(t, s, cluster.Resources{CPU: 2048, Memory: 4096})
 	if got := s.Settle(time.Hour); !got.Idle || len(got.Stalled) != 0 {
 		t.Fatalf("after adding capacity: %+v", got)
 	}
 	if v := viewService(s, "web"); v.Rollout != cluster.RolloutCompleted || v.PerInstance["i-0fresh"] != 2 {
 		t.Errorf("after adding capacity: %+v", v)
+	}
+}
+
+// registerFresh registers an empty instance i-0fresh with the given capacity in
+// us-east-1b.
+func registerFresh(t *testing.T, s *sim.Sim, size cluster.Resources) {
+	t.Helper()
+	if err := s.RegisterInstance(&cluster.Instance{
+		ARN: "arn:aws:ecs:us-east-1:111122223333:container-instance/demo/fresh", EC2InstanceID: "i-0fresh",
+		Status: cluster.StatusActive, AgentConnected: true, RegisteredAt: ct.Epoch,
+		Registered: size, Remaining: size,
+		Attributes: []cluster.Attribute{{Name: cluster.ZoneAttribute, Value: "us-east-1b"}},
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -387,14 +394,7 @@ func TestStalledServicesWakeInAFixedOrder(t *testing.T) {
 		}
 		s.Settle(time.Hour)
 		// Room for three of the eight replacements: which three depends on wake order.
-		if err := s.RegisterInstance(&cluster.Instance{
-			ARN: "arn:aws:ecs:us-east-1:111122223333:container-instance/demo/fresh", EC2InstanceID: "i-0fresh",
-			Status: cluster.StatusActive, AgentConnected: true, RegisteredAt: ct.Epoch,
-			Registered: cluster.Resources{CPU: 768, Memory: 1536}, Remaining: cluster.Resources{CPU: 768, Memory: 1536},
-			Attributes: []cluster.Attribute{{Name: cluster.ZoneAttribute, Value: "us-east-1b"}},
-		}); err != nil {
-			t.Fatal(err)
-		}
+		registerFresh(t, s, cluster.Resources{CPU: 768, Memory: 1536})
 		s.Settle(time.Hour)
 		views := map[string]serviceView{}
 		for _, name := range names {
