@@ -90,7 +90,7 @@ func TestMeasureCountsWhatPoliciesMustNotTouch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.policy, func(t *testing.T) {
-			m := Measure(joinScenario(t), policies[tt.policy])
+			m := Measure(joinScenario(t), policies[tt.policy], nil)
 			got := touched{Acted: m.Acted, IneligibleTouched: m.IneligibleTouched, ForeignDrainReactivated: m.ForeignDrainReactivated}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s\nmetrics: %+v", diff, m)
@@ -103,9 +103,9 @@ func TestMeasureCountsWhatPoliciesMustNotTouch(t *testing.T) {
 }
 
 // A deployment already rolling when the instance joins stops its old tasks whatever
-// the policy does: the idle run counts them and no policy is charged for them.
+// the policy does: the idle run counts them and no policy is charged for them, neither
+// as restarts nor, when a drain stops them first, as an ineligible service touched.
 func TestRunChargesPoliciesOnlyForTheirOwnRestarts(t *testing.T) {
-	sc := joinScenario(t)
 	b := ct.New("demo")
 	// One zone: spread by instance decides alone where web's new tasks go.
 	x, y := b.Instance("us-east-1a"), b.Instance("us-east-1a")
@@ -117,21 +117,25 @@ func TestRunChargesPoliciesOnlyForTheirOwnRestarts(t *testing.T) {
 	b.Tasks(web, x, 5)
 	b.Tasks(web, y, 1)
 	c := b.Cluster(t)
-	sc = Scenario{Name: "rolling", Cluster: c, Sim: sc.Sim, Event: ct.JoinEvent(c, joiner, ct.Epoch), EventTime: ct.Epoch}
+	sc := Scenario{Name: "rolling", Cluster: c, Sim: sim.Options{Now: ct.Epoch, TaskStart: 30 * time.Second, Seed: 1},
+		Event: ct.JoinEvent(c, joiner, ct.Epoch), EventTime: ct.Epoch}
 
-	var auto Policy
+	var picked []Policy
 	for _, p := range Policies() {
-		if p.Name == config.StrategyAuto {
-			auto = p
+		if p.Name == config.StrategyAuto || p.Name == "drain-busiest" {
+			picked = append(picked, p)
 		}
 	}
-	res := Run([]Scenario{sc}, []Policy{auto})[0]
+	res := Run([]Scenario{sc}, picked)[0]
 	if res.Idle.TasksStopped != 4 {
 		t.Errorf("idle run stopped %d tasks, want rolling's 4", res.Idle.TasksStopped)
 	}
-	m := res.Policies[config.StrategyAuto]
-	if !m.Acted || m.TasksStopped != m.TasksRestarted+4 {
-		t.Errorf("auto: acted %v, stopped %d, restarted %d; want web's restarts alone charged", m.Acted, m.TasksStopped, m.TasksRestarted)
+	for _, p := range picked {
+		m := res.Policies[p.Name]
+		if !m.Acted || m.TasksStopped != m.TasksRestarted+4 || m.IneligibleTouched != 0 {
+			t.Errorf("%s: acted %v, stopped %d, restarted %d, ineligible touched %d; want only its own restarts charged",
+				p.Name, m.Acted, m.TasksStopped, m.TasksRestarted, m.IneligibleTouched)
+		}
 	}
 }
 

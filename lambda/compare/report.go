@@ -208,8 +208,9 @@ func (r Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "variation of running tasks per ACTIVE instance, in percent (SPEC §4). **Ineligible services\n")
 	fmt.Fprintf(w, "touched** counts the services ecs-rebalancer must leave alone (SPEC §6.4: DAEMON, opted out,\n")
 	fmt.Fprintf(w, "binpack-first, CODE_DEPLOY, no room to stop a task, mid-deployment) that a policy redeployed or\n")
-	fmt.Fprintf(w, "whose tasks stopped because it drained their instance; a DAEMON task stopping on a drained\n")
-	fmt.Fprintf(w, "instance is not counted (it comes back after the drain, SPEC §5). **Foreign drains undone**\n")
+	fmt.Fprintf(w, "whose tasks stopped because it drained their instance (unless the idle run stopped them too);\n")
+	fmt.Fprintf(w, "a DAEMON task stopping on a drained instance is not counted (it comes back after the drain,\n")
+	fmt.Fprintf(w, "SPEC §5). **Foreign drains undone**\n")
 	fmt.Fprintf(w, "counts instances someone else had set DRAINING that the policy set ACTIVE.\n\n")
 
 	fmt.Fprintf(w, "## Summary\n\n")

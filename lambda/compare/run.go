@@ -75,13 +75,19 @@ type Metrics struct {
 	ForeignDrainReactivated int     `json:"foreignDrainReactivated"`
 	SimulatedSeconds        float64 `json:"simulatedSeconds"`
 	Error                   string  `json:"error,omitempty"` // what the policy's calls returned, e.g. ECS refusing to redeploy a CODE_DEPLOY service
+
+	stopped map[string]bool // the tasks the run stopped, by ARN
 }
 
 // settleLimit bounds how long the cluster runs on after the policy returns.
 const settleLimit = time.Hour
 
-// Measure runs p on a fresh copy of sc's cluster.
-func Measure(sc Scenario, p Policy) Metrics {
+// Measure runs p on a fresh copy of sc's cluster. Given the idle run's metrics, it
+// charges p only for what the cluster would not have done by itself: tasksRestarted
+// leaves out the idle run's stops, and a task of an ineligible service stopped on an
+// instance p drained does not count when the idle run stopped it too (its service was
+// already replacing it).
+func Measure(sc Scenario, p Policy, idle *Metrics) Metrics {
 	s := sim.New(sc.Cluster.Clone(), sc.Sim)
 	if sc.EventTime.After(s.Now()) {
 		s.Advance(sc.EventTime.Sub(s.Now()))
@@ -102,6 +108,11 @@ func Measure(sc Scenario, p Policy) Metrics {
 	st := s.Stats()
 	m.TasksStopped, m.APICalls, m.MutatingCalls, m.BelowMinHealthy = st.TasksStopped, st.APICalls, st.MutatingCalls, st.BelowMinHealthy
 	m.TasksRestarted = m.TasksStopped
+	var idleStopped map[string]bool
+	if idle != nil {
+		m.TasksRestarted = max(0, m.TasksStopped-idle.TasksStopped)
+		idleStopped = idle.stopped
+	}
 	m.Acted = st.MutatingCalls > 0
 	m.SimulatedSeconds = s.Now().Sub(start).Seconds()
 
@@ -126,13 +137,19 @@ func Measure(sc Scenario, p Policy) Metrics {
 	}
 	s.View(func(c *cluster.Cluster) {
 		m.COVAfter = cluster.Round2(cluster.COV(cluster.Counts(c.Distribution())))
+		m.stopped = map[string]bool{}
+		for _, t := range c.AllTasks() {
+			if !t.Live() && !t.StoppedAt.Before(start) {
+				m.stopped[t.ARN] = true
+			}
+		}
 		for name, tasks := range before.ineligible {
 			svc := c.Service(name)
 			hit := touched[name] || touched[svc.ARN]
 			for arn, inst := range tasks {
 				// A drain stops the daemon's task on the instance and the daemon puts it
 				// back after: SPEC §5 accepts that, so it is not counted.
-				if t := c.Task(arn); drained[inst] && (t == nil || !t.Live()) && !svc.IsDaemon() {
+				if drained[inst] && m.stopped[arn] && !idleStopped[arn] && !svc.IsDaemon() {
 					hit = true
 				}
 			}
@@ -199,31 +216,10 @@ type Result struct {
 var Idle = Policy{Name: "idle", Run: func(context.Context, *sim.Sim, Scenario) (string, error) { return "", nil }}
 
 // Run measures every policy, and the idle reference, on every scenario, on all cores
-// (each run has its own simulator, so the figures do not depend on the order). A
-// policy's tasksRestarted is what it stopped beyond the idle run.
+// (each run has its own simulator, so the figures do not depend on the order): the idle
+// runs first, since every policy's figures leave out what its scenario's idle run did.
 func Run(scenarios []Scenario, policies []Policy) []Result {
 	out := make([]Result, len(scenarios))
-	type job struct{ s, p int } // p == -1: the idle run
-	jobs := make(chan job)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for j := range jobs {
-				if j.p < 0 {
-					m := Measure(scenarios[j.s], Idle)
-					mu.Lock()
-					out[j.s].Idle = m
-					mu.Unlock()
-					continue
-				}
-				m := Measure(scenarios[j.s], policies[j.p])
-				mu.Lock()
-				out[j.s].Policies[policies[j.p].Name] = m
-				mu.Unlock()
-			}
-		})
-	}
 	for k, sc := range scenarios {
 		live := 0
 		for _, t := range sc.Cluster.AllTasks() {
@@ -234,18 +230,37 @@ func Run(scenarios []Scenario, policies []Policy) []Result {
 		out[k] = Result{Scenario: sc, Instances: len(sc.Cluster.Instances()), Services: len(sc.Cluster.Services()), Tasks: live,
 			Policies: map[string]Metrics{}}
 	}
-	for k := range scenarios {
-		for p := -1; p < len(policies); p++ {
-			jobs <- job{k, p}
-		}
+	var mu sync.Mutex
+	parallel(len(scenarios), func(k int) {
+		m := Measure(scenarios[k], Idle, nil)
+		mu.Lock()
+		out[k].Idle = m
+		mu.Unlock()
+	})
+	parallel(len(scenarios)*len(policies), func(j int) {
+		k, p := j/len(policies), policies[j%len(policies)]
+		m := Measure(scenarios[k], p, &out[k].Idle)
+		mu.Lock()
+		out[k].Policies[p.Name] = m
+		mu.Unlock()
+	})
+	return out
+}
+
+// parallel calls f(0) ... f(n-1) on GOMAXPROCS goroutines and waits for them.
+func parallel(n int, f func(int)) {
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for j := range jobs {
+				f(j)
+			}
+		})
+	}
+	for j := range n {
+		jobs <- j
 	}
 	close(jobs)
 	wg.Wait()
-	for _, res := range out {
-		for name, m := range res.Policies {
-			m.TasksRestarted = max(0, m.TasksStopped-res.Idle.TasksStopped)
-			res.Policies[name] = m
-		}
-	}
-	return out
 }
