@@ -141,8 +141,9 @@ func (r Report) Write(dir string) error {
 
 const chartFile = "comparison-churn.svg"
 
-// chart plots tasks restarted against minMoves for every run that restarted something,
-// one series per policy, on log scales, with the line of one restart per needed move.
+// chart plots tasks restarted against minMoves for every run that acted and restarted
+// something, one series per policy, on log scales, with the line of one restart per
+// needed move.
 func (r Report) chart(path string) error {
 	p := plot.New()
 	p.Title.Text = "Tasks restarted against the moves needed (minMoves), per run"
@@ -152,32 +153,46 @@ func (r Report) chart(path string) error {
 	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
 	p.Legend.Top, p.Legend.Left = true, true
 
+	// One series per policy; policies that made exactly the same runs (auto and the
+	// strategy it always chose) share one, named after both, so neither hides the other.
+	type series struct {
+		names []string
+		xys   plotter.XYs
+	}
+	var all []*series
 	lo, hi := math.Inf(1), 0.0
-	for k, name := range r.Policies {
+	for _, name := range r.Policies {
 		var xys plotter.XYs
 		for _, res := range r.Scenarios {
 			m := res.Policies[name]
 			if m.Acted && m.TasksRestarted > 0 && m.MinMoves > 0 {
 				xys = append(xys, plotter.XY{X: float64(m.MinMoves), Y: float64(m.TasksRestarted)})
-				lo, hi = min(lo, float64(m.MinMoves)), max(hi, float64(m.TasksRestarted))
+				lo, hi = min(lo, float64(m.MinMoves)), max(hi, float64(m.MinMoves))
 			}
 		}
 		if len(xys) == 0 {
 			continue
 		}
-		sc, err := plotter.NewScatter(xys)
+		if k := slices.IndexFunc(all, func(s *series) bool { return slices.Equal(s.xys, xys) }); k >= 0 {
+			all[k].names = append(all[k].names, name)
+			continue
+		}
+		all = append(all, &series{names: []string{name}, xys: xys})
+	}
+	for k, s := range all {
+		sc, err := plotter.NewScatter(s.xys)
 		if err != nil {
 			return err
 		}
 		sc.GlyphStyle.Color, sc.GlyphStyle.Shape, sc.GlyphStyle.Radius = plotutil.Color(k), plotutil.Shape(k), vg.Points(3)
 		p.Add(sc)
-		p.Legend.Add(name, sc)
+		p.Legend.Add(strings.Join(s.names, " = "), sc)
 	}
 	if hi > 0 {
 		ideal := plotter.NewFunction(func(x float64) float64 { return x })
 		ideal.XMin, ideal.XMax = lo, hi
 		ideal.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
-		ideal.Color = plotutil.Color(len(r.Policies))
+		ideal.Color = plotutil.Color(len(all))
 		p.Add(ideal)
 		p.Legend.Add("one restart per needed move", ideal)
 	}
