@@ -42,17 +42,9 @@ var Policies = map[string]Policy{
 // redeployAll is the AWS sample's reaction to a join: a new deployment of every service
 // in the cluster, whatever its kind.
 func redeployAll(ctx context.Context, api ecsclient.API, _ act.Clock, clusterID string) error {
-	var arns []string
-	var token *string
-	for {
-		out, err := api.ListServices(ctx, &ecs.ListServicesInput{Cluster: &clusterID, MaxResults: aws.Int32(ecsclient.MaxPageSize), NextToken: token})
-		if err != nil {
-			return fmt.Errorf("list services: %w", err)
-		}
-		arns = append(arns, out.ServiceArns...)
-		if token = out.NextToken; token == nil {
-			break
-		}
+	arns, err := ecsclient.ServiceARNs(ctx, api, clusterID)
+	if err != nil {
+		return fmt.Errorf("list services: %w", err)
 	}
 	return forceNewDeployments(ctx, api, clusterID, arns)
 }
@@ -127,17 +119,9 @@ func waitBelow(ctx context.Context, api ecsclient.API, clock act.Clock, clusterI
 }
 
 func reactivateAll(ctx context.Context, api ecsclient.API, clusterID string) error {
-	var arns []string
-	var token *string
-	for {
-		out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, Status: types.ContainerInstanceStatusDraining, NextToken: token})
-		if err != nil {
-			return fmt.Errorf("list draining instances: %w", err)
-		}
-		arns = append(arns, out.ContainerInstanceArns...)
-		if token = out.NextToken; token == nil {
-			break
-		}
+	arns, err := ecsclient.InstanceARNs(ctx, api, clusterID, types.ContainerInstanceStatusDraining)
+	if err != nil {
+		return fmt.Errorf("list draining instances: %w", err)
 	}
 	var errs []error
 	for len(arns) > 0 {

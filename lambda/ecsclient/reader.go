@@ -27,19 +27,13 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 	var notes []string
 	var instances []types.ContainerInstance
 	err := gather(&notes, "container instance", MaxDescribeInstances,
-		listInstances(ctx, api, clusterID, nil), describeInstances(ctx, api, clusterID), collect(&instances))
+		listInstances(ctx, api, clusterID, nil, ""), describeInstances(ctx, api, clusterID), collect(&instances))
 	if err != nil {
 		return nil, nil, err
 	}
 	var services []types.Service
 	err = gather(&notes, "service", MaxDescribeServices,
-		func(tok *string) ([]string, *string, error) {
-			out, err := api.ListServices(ctx, &ecs.ListServicesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
-			if err != nil {
-				return nil, nil, err
-			}
-			return out.ServiceArns, out.NextToken, nil
-		},
+		listServices(ctx, api, clusterID),
 		func(batch []string) ([]types.Service, []types.Failure, error) {
 			out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &clusterID, Services: batch, Include: []types.ServiceField{types.ServiceFieldTags}})
 			if err != nil {
@@ -103,7 +97,7 @@ func ReadInstances(ctx context.Context, api ReadAPI, clusterID string) ([]cluste
 	var notes []string
 	var described []types.ContainerInstance
 	err := gather(&notes, "container instance", MaxDescribeInstances,
-		listInstances(ctx, api, clusterID, nil), describeInstances(ctx, api, clusterID), collect(&described))
+		listInstances(ctx, api, clusterID, nil, ""), describeInstances(ctx, api, clusterID), collect(&described))
 	if err != nil {
 		return nil, err
 	}
@@ -114,11 +108,32 @@ func ReadInstances(ctx context.Context, api ReadAPI, clusterID string) ([]cluste
 	return out, nil
 }
 
-// listInstances pages ListContainerInstances (every status but INACTIVE), with a
-// cluster query language filter when one is given.
-func listInstances(ctx context.Context, api ReadAPI, clusterID string, filter *string) func(*string) ([]string, *string, error) {
+// ServiceARNs lists every service of the cluster: ceil(S/100) ListServices calls.
+func ServiceARNs(ctx context.Context, api ReadAPI, clusterID string) ([]string, error) {
+	return listAll(listServices(ctx, api, clusterID))
+}
+
+// InstanceARNs lists the container instances in one status: ceil(I/100)
+// ListContainerInstances calls.
+func InstanceARNs(ctx context.Context, api ReadAPI, clusterID string, status types.ContainerInstanceStatus) ([]string, error) {
+	return listAll(listInstances(ctx, api, clusterID, nil, status))
+}
+
+func listServices(ctx context.Context, api ReadAPI, clusterID string) func(*string) ([]string, *string, error) {
 	return func(tok *string) ([]string, *string, error) {
-		out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, Filter: filter, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+		out, err := api.ListServices(ctx, &ecs.ListServicesInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.ServiceArns, out.NextToken, nil
+	}
+}
+
+// listInstances pages ListContainerInstances: every status but INACTIVE unless one is
+// given, with a cluster query language filter when one is given.
+func listInstances(ctx context.Context, api ReadAPI, clusterID string, filter *string, status types.ContainerInstanceStatus) func(*string) ([]string, *string, error) {
+	return func(tok *string) ([]string, *string, error) {
+		out, err := api.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &clusterID, Filter: filter, Status: status, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -279,7 +294,7 @@ func ListMarked(ctx context.Context, api ReadAPI, clusterID, name string) ([]*cl
 	var notes []string
 	var described []types.ContainerInstance
 	err := gather(&notes, "marked container instance", MaxDescribeInstances,
-		listInstances(ctx, api, clusterID, &filter), describeInstances(ctx, api, clusterID), collect(&described))
+		listInstances(ctx, api, clusterID, &filter, ""), describeInstances(ctx, api, clusterID), collect(&described))
 	if err != nil {
 		return nil, err
 	}
