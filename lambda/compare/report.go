@@ -45,6 +45,17 @@ type Report struct {
 	Summary   map[string]Summary `json:"summary"`
 }
 
+// Compare is `make compare`: every policy on the scenario family and on the snapshots
+// in snapshotsDir with their join events in eventsDir.
+func Compare(snapshotsDir, eventsDir string) (Report, error) {
+	recorded, err := Snapshots(snapshotsDir, eventsDir)
+	if err != nil {
+		return Report{}, err
+	}
+	policies := Policies()
+	return NewReport(Run(append(Family(), recorded...), policies), policies), nil
+}
+
 // NewReport summarizes the results per policy.
 func NewReport(results []Result, policies []Policy) Report {
 	r := Report{Scenarios: results, Summary: map[string]Summary{}}

@@ -25,18 +25,15 @@ func main() {
 
 func run(out, snapshots, events string) error {
 	start := time.Now()
-	recorded, err := compare.Snapshots(snapshots, events)
+	report, err := compare.Compare(snapshots, events)
 	if err != nil {
 		return err
 	}
-	scenarios := append(compare.Family(), recorded...)
-	policies := compare.Policies()
-	report := compare.NewReport(compare.Run(scenarios, policies), policies)
 	if err := report.Write(out); err != nil {
 		return err
 	}
 	fmt.Printf("%d scenarios x %d policies in %v; wrote %s/comparison.md, comparison.json\n",
-		len(scenarios), len(policies), time.Since(start).Round(time.Millisecond), out)
+		len(report.Scenarios), len(report.Policies), time.Since(start).Round(time.Millisecond), out)
 	for _, name := range report.Policies {
 		s := report.Summary[name]
 		fmt.Printf("  %-22s acted %2d/%d  median churn %s  worst %s  mean COV after %6.2f%%  below-min %d  ineligible %d  foreign drains undone %d\n",
