@@ -152,10 +152,7 @@ func redeployUneven(ctx context.Context, api ecsclient.API, _ act.Clock, cluster
 	}
 	var uneven []string
 	for _, s := range c.Services() {
-		perInstance := map[string]int{}
-		for _, t := range s.Tasks() {
-			perInstance[t.InstanceARN]++
-		}
+		perInstance := c.ServiceCountsByInstance(s)
 		lo, hi := math.MaxInt, 0
 		for _, i := range c.Instances() {
 			if i.Status != cluster.StatusActive {
