@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"maps"
 	"math"
 	"slices"
 )
@@ -123,27 +124,11 @@ func Counts(d []InstanceCount) []int {
 	return out
 }
 
-// ServiceCountsByInstance counts the service's live tasks per instance ARN.
-func (c *Cluster) ServiceCountsByInstance(s *Service) map[string]int {
-	out := make(map[string]int, len(s.tasks)) // sized once: no growth while counting
-	for _, t := range s.tasks {
-		if t.InstanceARN != "" {
-			out[t.InstanceARN]++
-		}
-	}
-	return out
-}
+// ServiceCountsByInstance counts the service's live tasks per instance ARN (a copy
+// the caller may change).
+func (c *Cluster) ServiceCountsByInstance(s *Service) map[string]int { return maps.Clone(s.onInstance) }
 
 // ServiceCountsByZone counts the service's live tasks per availability zone (the zone
-// of the instance they run on; Fargate tasks are counted under their own zone).
-func (c *Cluster) ServiceCountsByZone(s *Service) map[string]int {
-	out := map[string]int{}
-	for _, t := range s.tasks {
-		if i := c.instIndex[t.InstanceARN]; i != nil {
-			out[i.Zone]++
-		} else if t.AvailabilityZone != "" {
-			out[t.AvailabilityZone]++
-		}
-	}
-	return out
-}
+// of the instance they run on; Fargate tasks are counted under their own zone), as a
+// copy the caller may change.
+func (c *Cluster) ServiceCountsByZone(s *Service) map[string]int { return maps.Clone(s.inZone) }

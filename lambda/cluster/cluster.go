@@ -97,6 +97,7 @@ func (c *Cluster) AddService(s *Service) error {
 	}
 	s.tasks = map[string]*Task{}
 	s.running, s.pending = 0, 0
+	s.onInstance, s.inZone = map[string]int{}, map[string]int{}
 	c.services = append(c.services, s)
 	c.svcIndex[s.Name] = s
 	if s.ARN != "" {
@@ -192,7 +193,8 @@ func (c *Cluster) link(t *Task, d int) {
 	if t.DesiredStatus == TaskRunning {
 		desiredRunning = 1
 	}
-	if i := c.instIndex[t.InstanceARN]; i != nil {
+	i := c.instIndex[t.InstanceARN]
+	if i != nil {
 		if d > 0 {
 			i.tasks[t.ARN] = t
 		} else {
@@ -209,6 +211,29 @@ func (c *Cluster) link(t *Task, d int) {
 		}
 		s.running += d * running
 		s.pending += d * pending
+		if d > 0 {
+			// The zone the task is counted in is kept with it, so it leaves the same
+			// count it joined even if the instance's zone attribute changes meanwhile.
+			t.zone = t.AvailabilityZone
+			if i != nil {
+				t.zone = i.Zone
+			}
+		}
+		if i != nil {
+			bump(s.onInstance, i.ARN, d)
+		}
+		if t.zone != "" {
+			bump(s.inZone, t.zone, d)
+		}
+	}
+}
+
+// bump adds d to m[k], deleting the key at zero so the map only holds live counts.
+func bump(m map[string]int, k string, d int) {
+	if n := m[k] + d; n != 0 {
+		m[k] = n
+	} else {
+		delete(m, k)
 	}
 }
 
@@ -336,6 +361,7 @@ func (c *Cluster) Clone() *Cluster {
 		}
 		_ = n.AddService(&cs)
 		cs.tasks = make(map[string]*Task, len(s.tasks))
+		cs.onInstance = make(map[string]int, len(s.onInstance))
 	}
 	for _, t := range c.tasks {
 		ct := *t

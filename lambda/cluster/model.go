@@ -236,7 +236,18 @@ type Service struct {
 	tasks   map[string]*Task // live tasks of the service
 	running int              // last status RUNNING
 	pending int              // last status PENDING
+	// Live tasks per instance ARN and per zone, kept up to date by the cluster's task
+	// methods: placement and the stop choice read them once per task, and rebuilding
+	// them each time is quadratic in the service's size.
+	onInstance map[string]int
+	inZone     map[string]int
 }
+
+// CountOn is the number of the service's live tasks on the instance (by ARN).
+func (s *Service) CountOn(instanceARN string) int { return s.onInstance[instanceARN] }
+
+// CountIn is the number of the service's live tasks in the availability zone.
+func (s *Service) CountIn(zone string) int { return s.inZone[zone] }
 
 // RunningCount is DescribeServices' runningCount (tasks in the RUNNING state).
 func (s *Service) RunningCount() int { return s.running }
@@ -328,7 +339,8 @@ type Task struct {
 	StopCode             string
 	Version              int64
 
-	seq int // order of addition, for deterministic iteration
+	seq  int    // order of addition, for deterministic iteration
+	zone string // the zone its service counts it in (Service.CountIn)
 }
 
 // ID is the last segment of the task ARN.

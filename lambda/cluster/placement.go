@@ -152,13 +152,7 @@ func (c *Cluster) Place(s *Service, size Resources, rnd func(n int) int) (*Insta
 		}
 		switch ps.Type {
 		case StrategySpread:
-			counts := map[string]int{}
-			for _, t := range s.tasks {
-				if i := c.instIndex[t.InstanceARN]; i != nil {
-					counts[spreadKey(i, ps.Field)]++
-				}
-			}
-			cands = keepMin(cands, func(i *Instance) int64 { return int64(counts[spreadKey(i, ps.Field)]) })
+			cands = keepMin(cands, c.spreadCount(s, ps.Field))
 		case StrategyBinpack:
 			cands = keepMin(cands, func(i *Instance) int64 { return binpackValue(i, ps.Field) })
 		case StrategyRandom:
@@ -184,35 +178,77 @@ func keepMin(cands []*Instance, score func(*Instance) int64) []*Instance {
 	return out
 }
 
+// StopRule is a reading of which task ECS stops within an availability zone when a
+// spread service removes one (a lowered desired count, the end of a rollout). ECS's
+// documents disagree: the UpdateService API reference says the instance with the most
+// of the service's tasks, the placement strategy guide says a task at random. Neither
+// is known to hold, so worlds and prediction samples each take one.
+type StopRule int
+
+// The readings.
+const (
+	// StopOnBusiestInstance: the zone with the most of the service's tasks, then the
+	// instance with the most of them (UpdateService API reference).
+	StopOnBusiestInstance StopRule = iota
+	// StopAtRandomInZone: the zone with the most of the service's tasks, then any of its
+	// tasks there (placement strategy guide).
+	StopAtRandomInZone
+)
+
+// StopRules lists every reading, for worlds and samples to take one each.
+func StopRules() []StopRule { return []StopRule{StopOnBusiestInstance, StopAtRandomInZone} }
+
+func (r StopRule) String() string {
+	if r == StopAtRandomInZone {
+		return "random-in-zone"
+	}
+	return "busiest-instance"
+}
+
 // PickToStop chooses which of the service's tasks in from ECS stops first when it
 // removes one: for spread (and default) placement, a task in the zone with the most of
-// the service's tasks, then on the instance with the most of them; for binpack-first
-// services, a task on the instance with the most of that resource left. rnd breaks the
-// ties (ECS: random within the zone). from must not be empty.
-func (c *Cluster) PickToStop(s *Service, from []*Task, rnd func(n int) int) *Task {
+// the service's tasks, then, per rule, on the instance with the most of them or any;
+// for binpack-first services, a task on the instance with the most of that resource
+// left. rnd breaks the remaining ties. from must not be empty.
+func (c *Cluster) PickToStop(s *Service, from []*Task, rule StopRule, rnd func(n int) int) *Task {
 	if len(from) == 1 {
 		return from[0]
 	}
-	inst := func(t *Task) *Instance { return c.instIndex[t.InstanceARN] }
 	strategy := s.EffectivePlacement()
 	if strategy[0].Type == StrategyBinpack {
 		field := strategy[0].Field
 		return maxTask(from, rnd, func(t *Task) [2]int64 {
-			if i := inst(t); i != nil {
+			if i := c.instIndex[t.InstanceARN]; i != nil {
 				return [2]int64{binpackValue(i, field), 0}
 			}
 			return [2]int64{}
 		})
 	}
-	byZone := c.ServiceCountsByZone(s)
-	byInstance := c.ServiceCountsByInstance(s)
 	return maxTask(from, rnd, func(t *Task) [2]int64 {
-		zone := t.AvailabilityZone
-		if i := inst(t); i != nil {
-			zone = i.Zone
+		if rule == StopAtRandomInZone {
+			return [2]int64{int64(s.inZone[t.zone]), 0}
 		}
-		return [2]int64{int64(byZone[zone]), int64(byInstance[t.InstanceARN])}
+		return [2]int64{int64(s.inZone[t.zone]), int64(s.onInstance[t.InstanceARN])}
 	})
+}
+
+// spreadCount scores an instance for spread(field): the service's live tasks on the
+// instances sharing its value of field. Zones and instances come from the counts the
+// service keeps; any other attribute is counted from the per-instance counts.
+func (c *Cluster) spreadCount(s *Service, field string) func(*Instance) int64 {
+	switch field {
+	case FieldInstanceID, FieldHost:
+		return func(i *Instance) int64 { return int64(s.onInstance[i.ARN]) }
+	case FieldZone:
+		return func(i *Instance) int64 { return int64(s.inZone[i.Zone]) }
+	}
+	counts := map[string]int{}
+	for arn, n := range s.onInstance {
+		if i := c.instIndex[arn]; i != nil {
+			counts[spreadKey(i, field)] += n
+		}
+	}
+	return func(i *Instance) int64 { return int64(counts[spreadKey(i, field)]) }
 }
 
 // maxTask returns a task with the highest score, rnd choosing among equals.

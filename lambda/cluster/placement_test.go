@@ -187,8 +187,27 @@ func TestPickToStop(t *testing.T) {
 		tc1 := b.Tasks(s, c1, 2) // c1 holds as many as a2, but its zone holds fewer
 		c := b.Cluster(t)
 		from := []*cluster.Task{tc1[0], ta1[0], ta2[0]}
-		if got := c.PickToStop(s, from, first); got != ta2[0] {
+		if got := c.PickToStop(s, from, cluster.StopOnBusiestInstance, first); got != ta2[0] {
 			t.Errorf("PickToStop = task on %s, want the task on a2 (zone a has 3, a2 has 2)", got.InstanceARN)
+		}
+	})
+	t.Run("spread, random within the zone: any task of the fullest zone", func(t *testing.T) {
+		b := ct.New("demo")
+		a1 := b.Instance("us-east-1a")
+		a2 := b.Instance("us-east-1a")
+		c1 := b.Instance("us-east-1b")
+		s := b.Service("web", ct.Desired(5))
+		ta1 := b.Tasks(s, a1, 1)
+		ta2 := b.Tasks(s, a2, 2)
+		tc1 := b.Tasks(s, c1, 2)
+		c := b.Cluster(t)
+		from := []*cluster.Task{tc1[0], ta1[0], ta2[0]}
+		// first picks the first of the tied: a1's task, which the other reading never stops.
+		if got := c.PickToStop(s, from, cluster.StopAtRandomInZone, first); got != ta1[0] {
+			t.Errorf("PickToStop = task on %s, want the task on a1 (every task of zone a ties)", got.InstanceARN)
+		}
+		if got := c.PickToStop(s, from, cluster.StopAtRandomInZone, func(n int) int { return n - 1 }); got != ta2[0] {
+			t.Errorf("PickToStop = task on %s, want the task on a2 (the last of zone a's)", got.InstanceARN)
 		}
 	})
 	t.Run("binpack: the instance with the most of the resource left", func(t *testing.T) {
@@ -199,7 +218,7 @@ func TestPickToStop(t *testing.T) {
 		ts := b.Tasks(s, small, 1)
 		tb := b.Tasks(s, big, 1)
 		c := b.Cluster(t)
-		if got := c.PickToStop(s, []*cluster.Task{ts[0], tb[0]}, first); got != tb[0] {
+		if got := c.PickToStop(s, []*cluster.Task{ts[0], tb[0]}, cluster.StopAtRandomInZone, first); got != tb[0] {
 			t.Errorf("PickToStop picked the task on the small instance")
 		}
 	})

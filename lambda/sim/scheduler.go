@@ -103,7 +103,7 @@ func (s *Sim) replicaStep(svc *cluster.Service) bool {
 			keepPending = keepPending[:n-1]
 			continue
 		}
-		victim := s.c.PickToStop(svc, keepRunning, s.rng.IntN)
+		victim := s.c.PickToStop(svc, keepRunning, s.stopRule, s.rng.IntN)
 		s.stopTask(victim, "Scaling activity initiated by (deployment)")
 		keepRunning = without(keepRunning, victim)
 	}
@@ -111,7 +111,7 @@ func (s *Sim) replicaStep(svc *cluster.Service) bool {
 	// Stop old tasks while the service keeps its minimum healthy count.
 	healthy := len(keepRunning) + len(oldRunning)
 	for canStop := healthy - minHealthy; canStop > 0 && len(oldRunning) > 0; canStop-- {
-		victim := s.c.PickToStop(svc, oldRunning, s.rng.IntN)
+		victim := s.c.PickToStop(svc, oldRunning, s.stopRule, s.rng.IntN)
 		s.stopTask(victim, stopReason(s.c, victim))
 		oldRunning = without(oldRunning, victim)
 	}

@@ -28,10 +28,24 @@ type Options struct {
 	// TaskStart is how long a started task stays PENDING: one wave of a deployment or
 	// drain (default 30 s).
 	TaskStart time.Duration
-	// Seed drives the random placement strategy and the IDs of new tasks and
-	// deployments.
+	// Seed drives what ECS leaves to chance or does not document (ties between equally
+	// good instances, the random placement strategy, which task stops when the
+	// documents disagree) and the IDs of new tasks and deployments.
 	Seed uint64
+	// Sample marks a prediction's copy: its random stream is drawn apart from every
+	// world's, so no prediction replays a world's future, whatever the seeds.
+	Sample bool
+	// StopRule is the reading of which task stops within a zone (cluster.StopRule);
+	// nil takes one from Seed.
+	StopRule *cluster.StopRule
 }
+
+// Random streams: a world and a prediction sample never share one, even for equal
+// seeds.
+const (
+	worldStream  = 0x5deece66d
+	sampleStream = 0x2545f4914f6cdd1d
+)
 
 // OptionsFrom takes the options a snapshot's simulation block sets.
 func OptionsFrom(s snapshot.Simulation) Options {
@@ -45,6 +59,7 @@ type Sim struct {
 	now       time.Time
 	taskStart time.Duration
 	rng       *rand.Rand
+	stopRule  cluster.StopRule
 
 	queue     stepQueue
 	next      map[*cluster.Service]time.Time // each service's scheduled step
@@ -65,11 +80,20 @@ func New(c *cluster.Cluster, o Options) *Sim {
 	if o.TaskStart <= 0 {
 		o.TaskStart = time.Duration(snapshot.DefaultTaskStartSeconds) * time.Second
 	}
+	stream := uint64(worldStream)
+	if o.Sample {
+		stream = sampleStream
+	}
+	rule := cluster.StopRules()[o.Seed%uint64(len(cluster.StopRules()))]
+	if o.StopRule != nil {
+		rule = *o.StopRule
+	}
 	s := &Sim{
 		c:         c,
 		now:       o.Now,
 		taskStart: o.TaskStart,
-		rng:       rand.New(rand.NewPCG(o.Seed, o.Seed^0x5deece66d)),
+		rng:       rand.New(rand.NewPCG(o.Seed, o.Seed^stream)),
+		stopRule:  rule,
 		next:      map[*cluster.Service]time.Time{},
 		stalled:   map[*cluster.Service]bool{},
 		readyAt:   map[*cluster.Task]time.Time{},
