@@ -28,6 +28,7 @@ const (
 	EnvDrainMaxInstances  = "DRAIN_MAX_INSTANCES"
 	EnvRebalanceMaxRetry  = "REBALANCE_MAX_RETRY"
 	EnvMaxServicesPerRun  = "MAX_SERVICES_PER_RUN"
+	EnvPredictionSamples  = "PREDICTION_SAMPLES"
 	EnvJoinWindow         = "JOIN_WINDOW"
 	EnvOptOutTag          = "OPT_OUT_TAG"
 	EnvDryRun             = "DRY_RUN"
@@ -46,6 +47,9 @@ type Config struct {
 	DrainMaxInstances int
 	RebalanceMaxRetry int
 	MaxServicesPerRun int
+	// PredictionSamples is how many samples of what ECS leaves unknown (ties, which
+	// task stops) each prediction runs on.
+	PredictionSamples int
 	JoinWindow        time.Duration
 	OptOutTag         string
 	DryRun            bool
@@ -65,6 +69,7 @@ func Default() Config {
 		DrainMaxInstances: 2,
 		RebalanceMaxRetry: 3,
 		MaxServicesPerRun: 20,
+		PredictionSamples: 8,
 		JoinWindow:        10 * time.Minute,
 		OptOutTag:         "ecs-rebalancer:skip",
 		LogLevel:          slog.LevelInfo,
@@ -91,6 +96,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	parse(EnvDrainMaxInstances, func(v string) (err error) { c.DrainMaxInstances, err = parseInt(v); return })
 	parse(EnvRebalanceMaxRetry, func(v string) (err error) { c.RebalanceMaxRetry, err = parseInt(v); return })
 	parse(EnvMaxServicesPerRun, func(v string) (err error) { c.MaxServicesPerRun, err = parseInt(v); return })
+	parse(EnvPredictionSamples, func(v string) (err error) { c.PredictionSamples, err = parseInt(v); return })
 	parse(EnvJoinWindow, func(v string) (err error) { c.JoinWindow, err = time.ParseDuration(v); return })
 	parse(EnvOptOutTag, func(v string) error { c.OptOutTag = v; return nil })
 	parse(EnvDryRun, func(v string) (err error) { c.DryRun, err = strconv.ParseBool(v); return })
@@ -177,6 +183,9 @@ func (c Config) Validate() error {
 	if c.MaxServicesPerRun < 1 || c.MaxServicesPerRun > 100 {
 		bad(EnvMaxServicesPerRun, c.MaxServicesPerRun, "1-100")
 	}
+	if c.PredictionSamples < 1 || c.PredictionSamples > 32 {
+		bad(EnvPredictionSamples, c.PredictionSamples, "1-32")
+	}
 	if c.JoinWindow < time.Minute || c.JoinWindow > time.Hour {
 		bad(EnvJoinWindow, c.JoinWindow, "1m-1h")
 	}
@@ -229,6 +238,7 @@ func (c Config) Environ() map[string]string {
 		EnvDrainMaxInstances: strconv.Itoa(c.DrainMaxInstances),
 		EnvRebalanceMaxRetry: strconv.Itoa(c.RebalanceMaxRetry),
 		EnvMaxServicesPerRun: strconv.Itoa(c.MaxServicesPerRun),
+		EnvPredictionSamples: strconv.Itoa(c.PredictionSamples),
 		EnvJoinWindow:        c.JoinWindow.String(),
 		EnvOptOutTag:         c.OptOutTag,
 		EnvDryRun:            strconv.FormatBool(c.DryRun),

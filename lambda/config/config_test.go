@@ -20,7 +20,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := config.Config{
 		Strategy: "auto", COVPercent: 25, DrainSleepTime: 30 * time.Second, DrainTimeout: 45 * time.Second,
-		DrainMaxInstances: 2, RebalanceMaxRetry: 3, MaxServicesPerRun: 20, JoinWindow: 10 * time.Minute,
+		DrainMaxInstances: 2, RebalanceMaxRetry: 3, MaxServicesPerRun: 20, PredictionSamples: 8, JoinWindow: 10 * time.Minute,
 		OptOutTag: "ecs-rebalancer:skip", LogLevel: slog.LevelInfo,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -42,12 +42,12 @@ func TestFromEnv(t *testing.T) {
 		{name: "every variable set", env: map[string]string{
 			"STRATEGY": "drain", "COV_PERCENT": "12.5", "DRAIN_SLEEP_TIME": "10", "DRAIN_TIMEOUT": "60s",
 			"DRAIN_MAX_INSTANCES": "3", "REBALANCE_MAX_RETRY": "1", "MAX_SERVICES_PER_RUN": "100",
-			"JOIN_WINDOW": "1h", "OPT_OUT_TAG": "team:skip", "DRY_RUN": "true", "LOG_LEVEL": "debug",
+			"PREDICTION_SAMPLES": "32", "JOIN_WINDOW": "1h", "OPT_OUT_TAG": "team:skip", "DRY_RUN": "true", "LOG_LEVEL": "debug",
 			"CLUSTERS": "prod, arn:aws:ecs:us-east-1:111122223333:cluster/staging",
 		}, check: func(t *testing.T, c config.Config) {
 			want := config.Config{
 				Strategy: "drain", COVPercent: 12.5, DrainSleepTime: 10 * time.Second, DrainTimeout: time.Minute,
-				DrainMaxInstances: 3, RebalanceMaxRetry: 1, MaxServicesPerRun: 100, JoinWindow: time.Hour,
+				DrainMaxInstances: 3, RebalanceMaxRetry: 1, MaxServicesPerRun: 100, PredictionSamples: 32, JoinWindow: time.Hour,
 				OptOutTag: "team:skip", DryRun: true, LogLevel: slog.LevelDebug,
 				Clusters: []string{"prod", "arn:aws:ecs:us-east-1:111122223333:cluster/staging"},
 			}
@@ -67,6 +67,7 @@ func TestFromEnv(t *testing.T) {
 		{name: "every out-of-range value, all reported at once", env: map[string]string{
 			"STRATEGY": "yolo", "COV_PERCENT": "101", "DRAIN_SLEEP_TIME": "5", "DRAIN_TIMEOUT": "61",
 			"DRAIN_MAX_INSTANCES": "4", "REBALANCE_MAX_RETRY": "-1", "MAX_SERVICES_PER_RUN": "0", "JOIN_WINDOW": "30s",
+			"PREDICTION_SAMPLES": "33",
 		}, wantErr: []string{
 			`STRATEGY=yolo: allowed auto, force-new-deployment or drain`,
 			`COV_PERCENT=101: allowed 0-100`,
@@ -75,6 +76,7 @@ func TestFromEnv(t *testing.T) {
 			`DRAIN_MAX_INSTANCES=4: allowed 0-3`,
 			`REBALANCE_MAX_RETRY=-1: allowed 0-5`,
 			`MAX_SERVICES_PER_RUN=0: allowed 1-100`,
+			`PREDICTION_SAMPLES=33: allowed 1-32`,
 			`JOIN_WINDOW=30s: allowed 1m-1h`,
 		}},
 		{name: "values that do not parse, all reported", env: map[string]string{

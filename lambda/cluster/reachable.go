@@ -1,0 +1,278 @@
+package cluster
+
+import (
+	"cmp"
+	"container/heap"
+	"slices"
+)
+
+// Reach is the reachable target of a cluster: the most even distribution the services'
+// own placement rules allow, with the tasks the rebalancer may not move left where they
+// are. Per-instance floor/ceil (MinMoves) ignores those rules: with every service spread
+// across zones first and zones of different sizes, no placement ECS would make balances
+// the instances, and chasing it only restarts tasks.
+type Reach struct {
+	// COVFloor is the COV of the target distribution: the lowest the rules allow (found
+	// by a deterministic heuristic, not proven optimal).
+	COVFloor float64
+	// Moves is the distance: the task moves from the current distribution to the
+	// target (each service's surplus over its target share, summed per instance).
+	Moves int
+	// Target is the running-task count of each ACTIVE, connected instance (by ARN) at
+	// the target.
+	Target map[string]int
+}
+
+// refinePasses is how often every service's share is placed again once all the others
+// are known: the first pass places each service seeing only the ones before it.
+const refinePasses = 2
+
+// Reachable computes the reachable target. movable reports the services whose tasks the
+// rebalancer may move (the eligible ones); every other task (ineligible services,
+// daemons, standalone tasks) stays where it is. Each movable service keeps the balance
+// its placement strategy asks for: spread over a zone (or another attribute) first
+// means floor/ceil of its tasks over the groups that can host it, then, when instance
+// spread follows (ECS's default placement does), floor/ceil over each group's
+// instances, else any split within the group; spread over instances first means
+// floor/ceil over the instances that can host it. Among those, it looks for the one
+// with the lowest cluster COV greedily: each service's extra tasks go to the least
+// loaded groups and instances, ties to where the service already runs (fewer moves).
+// Resources are not checked: the target is a bound, not a plan.
+func (c *Cluster) Reachable(movable func(*Service) bool) Reach {
+	var insts []*Instance
+	pos := map[string]int{}
+	for _, i := range c.instances {
+		if i.Schedulable() {
+			pos[i.ARN] = len(insts)
+			insts = append(insts, i)
+		}
+	}
+	load := make([]int, len(insts))
+	for k, i := range insts {
+		load[k] = i.RunningTasksCount()
+	}
+	shares := []*share{}
+	groupCache := map[string][][]int{}
+	for _, s := range c.services {
+		if s.IsDaemon() || !movable(s) {
+			continue
+		}
+		sh := &share{name: s.Name, cur: map[int]int{}}
+		for arn, n := range s.onInstance {
+			if k, ok := pos[arn]; ok {
+				sh.cur[k] = n
+				sh.n += n
+				load[k] -= n
+			}
+		}
+		if sh.n == 0 {
+			continue
+		}
+		sh.groups, sh.inner = c.shareGroups(s, pos, groupCache)
+		if sh.groups == nil {
+			// Nowhere it may go: it stays as it is.
+			for k, n := range sh.cur {
+				load[k] += n
+			}
+			continue
+		}
+		shares = append(shares, sh)
+	}
+	for k := range load {
+		load[k] = max(load[k], 0)
+	}
+	// Larger services first: they have the least freedom left once smaller ones sit.
+	slices.SortStableFunc(shares, func(a, b *share) int {
+		return cmp.Or(b.n-a.n, cmp.Compare(a.name, b.name))
+	})
+	for pass := 0; pass <= refinePasses; pass++ {
+		for _, sh := range shares {
+			for k, n := range sh.at {
+				load[k] -= n
+			}
+			sh.at = sh.place(load)
+			for k, n := range sh.at {
+				load[k] += n
+			}
+		}
+	}
+	r := Reach{COVFloor: COV(load), Target: make(map[string]int, len(insts))}
+	for k, i := range insts {
+		r.Target[i.ARN] = load[k]
+	}
+	for _, sh := range shares {
+		for k, n := range sh.cur {
+			r.Moves += max(0, n-sh.at[k])
+		}
+	}
+	return r
+}
+
+// share is one movable service's tasks: where they are and where the target puts them.
+type share struct {
+	name   string
+	n      int
+	cur    map[int]int // instance position -> tasks now
+	at     map[int]int // instance position -> tasks at the target
+	groups [][]int     // instance positions per group (one group: no grouping)
+	inner  bool        // floor/ceil over each group's instances (else any split)
+}
+
+// shareGroups returns the groups of instance positions the service balances over, and
+// whether it balances instances within each group; nil when no schedulable instance can
+// host it.
+func (c *Cluster) shareGroups(s *Service, pos map[string]int, cache map[string][][]int) ([][]int, bool) {
+	strategy := s.EffectivePlacement()
+	field, inner := FieldInstanceID, true
+	if first := strategy[0]; first.Type == StrategySpread && first.Field != FieldInstanceID && first.Field != FieldHost {
+		field = first.Field
+		inner = len(strategy) > 1 && strategy[1].Type == StrategySpread && (strategy[1].Field == FieldInstanceID || strategy[1].Field == FieldHost)
+	} else if first.Type != StrategySpread {
+		field, inner = "", false // any split over its hosts
+	}
+	unconstrained := len(s.PlacementConstraints) == 0 && len(s.CapacityProviderStrategy) == 0
+	if g, ok := cache[field]; ok && unconstrained {
+		return g, inner
+	}
+	hosts, err := c.Hosts(s)
+	if err != nil || len(hosts) == 0 {
+		return nil, false
+	}
+	var groups [][]int
+	if field == FieldInstanceID || field == "" {
+		one := make([]int, 0, len(hosts))
+		for _, h := range hosts {
+			one = append(one, pos[h.ARN])
+		}
+		groups = [][]int{one}
+	} else {
+		index := map[string]int{}
+		for _, h := range hosts {
+			key := spreadKey(h, field)
+			g, ok := index[key]
+			if !ok {
+				g = len(groups)
+				index[key] = g
+				groups = append(groups, nil)
+			}
+			groups[g] = append(groups[g], pos[h.ARN])
+		}
+	}
+	if unconstrained {
+		cache[field] = groups
+	}
+	return groups, inner
+}
+
+// place splits the share's tasks over its groups and instances given the load of
+// everything else, and returns the tasks per instance position.
+func (sh *share) place(load []int) map[int]int {
+	at := make(map[int]int, min(sh.n, 64))
+	// better orders instance positions: less loaded first, then where more of the
+	// service's tasks run now, then registration order.
+	better := func(a, b int) int {
+		return cmp.Or(cmp.Compare(load[a]+at[a], load[b]+at[b]), sh.cur[b]-sh.cur[a], a-b)
+	}
+	quotas := make([]int, len(sh.groups))
+	if len(sh.groups) == 1 {
+		quotas[0] = sh.n
+	} else {
+		base, extra := sh.n/len(sh.groups), sh.n%len(sh.groups)
+		order := make([]int, len(sh.groups))
+		score := make([]float64, len(sh.groups))
+		held := make([]int, len(sh.groups))
+		for g, members := range sh.groups {
+			order[g] = g
+			sum := 0
+			for _, k := range members {
+				sum += load[k]
+				held[g] += sh.cur[k]
+			}
+			// The mean load its instances would have with this service's base share.
+			score[g] = float64(sum+base) / float64(len(members))
+		}
+		slices.SortStableFunc(order, func(a, b int) int {
+			return cmp.Or(cmp.Compare(score[a], score[b]), held[b]-held[a])
+		})
+		for k, g := range order {
+			quotas[g] = base
+			if k < extra {
+				quotas[g]++
+			}
+		}
+	}
+	for g, members := range sh.groups {
+		m := quotas[g]
+		if m == 0 {
+			continue
+		}
+		if sh.inner {
+			base, extra := m/len(members), m%len(members)
+			if base > 0 {
+				for _, k := range members {
+					at[k] += base
+				}
+			}
+			for _, k := range lowest(members, extra, better) {
+				at[k]++
+			}
+			continue
+		}
+		fill(members, m, at, better)
+	}
+	return at
+}
+
+// lowest returns the r first of members by better, without sorting them all when r is
+// small.
+func lowest(members []int, r int, better func(a, b int) int) []int {
+	if r <= 0 {
+		return nil
+	}
+	if r >= len(members) {
+		return members
+	}
+	if r*8 >= len(members) {
+		sorted := slices.Clone(members)
+		slices.SortFunc(sorted, better)
+		return sorted[:r]
+	}
+	out := make([]int, 0, r+1)
+	for _, k := range members {
+		if len(out) == r && better(k, out[r-1]) >= 0 {
+			continue
+		}
+		at, _ := slices.BinarySearchFunc(out, k, better)
+		out = slices.Insert(out, at, k)
+		if len(out) > r {
+			out = out[:r]
+		}
+	}
+	return out
+}
+
+// fill gives m tasks one at a time to the least loaded member (water filling).
+func fill(members []int, m int, at map[int]int, better func(a, b int) int) {
+	h := &posHeap{items: slices.Clone(members), better: better}
+	heap.Init(h)
+	for range m {
+		k := h.items[0]
+		at[k]++
+		heap.Fix(h, 0)
+	}
+}
+
+type posHeap struct {
+	items  []int
+	better func(a, b int) int
+}
+
+func (h *posHeap) Len() int           { return len(h.items) }
+func (h *posHeap) Less(i, j int) bool { return h.better(h.items[i], h.items[j]) < 0 }
+func (h *posHeap) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *posHeap) Push(x any)         { h.items = append(h.items, x.(int)) }
+func (h *posHeap) Pop() any {
+	last := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return last
+}
