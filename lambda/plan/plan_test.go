@@ -277,14 +277,27 @@ func TestDrainCandidates(t *testing.T) {
 	}
 }
 
+// pred is a prediction whose samples all agreed: median, range and credited COV are
+// cov, every sample restarted restarts.
+func pred(strategy string, cov float64, restarts int) plan.Prediction {
+	return plan.Prediction{Strategy: strategy, Possible: true, COVAfter: cov, COVLow: cov, COVHigh: cov, COVCreditedHigh: cov,
+		Restarts: restarts, RestartsHigh: restarts, Reaches: cov <= 25}
+}
+
 func TestChoose(t *testing.T) {
-	fnd := func(cov float64, restarts int) plan.Prediction {
-		return plan.Prediction{Strategy: "force-new-deployment", Possible: true, COVAfter: cov, Restarts: restarts, Reaches: cov <= 25}
-	}
-	drain := func(cov float64, restarts int) plan.Prediction {
-		return plan.Prediction{Strategy: "drain", Possible: true, COVAfter: cov, Restarts: restarts, Reaches: cov <= 25}
-	}
+	fnd := func(cov float64, restarts int) plan.Prediction { return pred("force-new-deployment", cov, restarts) }
+	drain := func(cov float64, restarts int) plan.Prediction { return pred("drain", cov, restarts) }
 	impossible := plan.Prediction{Strategy: "drain", Reason: "no instance can be drained"}
+	// The median reaches the goal, the pessimistic end does not.
+	luckyDrain := drain(20, 8)
+	luckyDrain.COVHigh, luckyDrain.Reaches = 27, false
+	// The cluster would have got most of the way by itself: the strategy's own share
+	// is small.
+	freeRider := fnd(40, 5)
+	freeRider.COVCreditedHigh = 55
+	// More restarts on an unlucky sample than the other strategy's worst.
+	spiky := drain(10, 6)
+	spiky.RestartsHigh = 30
 	tests := []struct {
 		name  string
 		preds []plan.Prediction
@@ -294,12 +307,15 @@ func TestChoose(t *testing.T) {
 		{"both reach: fewer restarts wins", []plan.Prediction{fnd(10, 20), drain(20, 8)}, "drain", ""},
 		{"both reach, same restarts: force-new-deployment", []plan.Prediction{fnd(10, 8), drain(5, 8)}, "force-new-deployment", ""},
 		{"only one reaches", []plan.Prediction{fnd(30, 5), drain(20, 50)}, "drain", ""},
+		{"reaching is read at the pessimistic end", []plan.Prediction{fnd(24, 50), luckyDrain}, "force-new-deployment", ""},
+		{"restarts are read at the pessimistic end", []plan.Prediction{fnd(10, 20), spiky}, "force-new-deployment", ""},
 		{"neither reaches: the larger improvement", []plan.Prediction{fnd(40, 5), drain(30, 50)}, "drain", "largest improvement"},
-		{"neither improves: skip with both reasons", []plan.Prediction{fnd(60, 5), drain(61, 50)}, "", "no strategy helps enough from 58.00%: force-new-deployment: predicted COV 60.00% after 5 restarts (worth acting at 49.75% or below); drain:"},
+		{"neither improves: skip with both reasons", []plan.Prediction{fnd(60, 5), drain(61, 50)}, "", "no strategy helps enough from 58.00%: force-new-deployment: predicted COV 60.00% after 5 restarts, 60.00% of it its own doing at worst (worth acting at 49.75% or below); drain:"},
 		{"an improvement too small for its restarts", []plan.Prediction{fnd(57.5, 200)}, "", "worth acting at 49.75% or below"},
 		{"closing a quarter of the gap is enough", []plan.Prediction{fnd(49.75, 20)}, "force-new-deployment", "largest improvement"},
+		{"what the cluster does by itself is not credited", []plan.Prediction{freeRider}, "", "55.00% of it its own doing"},
 		{"impossible strategies say why", []plan.Prediction{fnd(60, 5), impossible}, "", "drain: no instance can be drained"},
-		{"restarting nothing is not help", []plan.Prediction{fnd(10, 0)}, "", "after 0 restarts"},
+		{"restarting nothing is not help", []plan.Prediction{fnd(10, 0)}, "", "restarts no task"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -312,5 +328,37 @@ func TestChoose(t *testing.T) {
 				t.Errorf("Choose = %q, %q; want %q, %q", name, why, tt.want, tt.why)
 			}
 		})
+	}
+}
+
+func TestSpread(t *testing.T) {
+	tests := []struct {
+		name        string
+		values      []float64
+		med, lo, hi float64
+	}{
+		{"one sample is a point", []float64{30}, 30, 30, 30},
+		{"equal samples are a point", []float64{30, 30, 30}, 30, 30, 30},
+		// 5 samples 10..14: the mean gap is (14-10)/4 = 1 on each side.
+		{"the range is widened by the mean gap", []float64{14, 10, 12, 11, 13}, 12, 9, 15},
+		{"even count: the middle two's mean", []float64{1, 2, 3, 4}, 2.5, 0, 5},
+		{"never below zero", []float64{0, 6}, 3, 0, 12},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			med, lo, hi := plan.Spread(tt.values)
+			if diff := cmp.Diff([]float64{tt.med, tt.lo, tt.hi}, []float64{med, lo, hi}); diff != "" {
+				t.Errorf("Spread (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGoal(t *testing.T) {
+	if goal, binds := plan.Goal(25, 12); goal != 25 || binds {
+		t.Errorf("Goal(25, 12) = %v, %v; want the gate", goal, binds)
+	}
+	if goal, binds := plan.Goal(25, 38.49); goal != 38.99 || !binds {
+		t.Errorf("Goal(25, 38.49) = %v, %v; want the floor plus half a point", goal, binds)
 	}
 }

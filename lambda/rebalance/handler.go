@@ -16,6 +16,7 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/event"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/predict"
 )
 
 // DefaultTaskStart is how long predictions assume a task takes to start.
@@ -168,7 +169,8 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 	if dl, ok := ctx.Deadline(); ok {
 		budget = dl.Sub(now)
 	}
-	r.Decision = plan.Decide(ctx, plan.Input{Cluster: c, Config: h.cfg, Now: now, Budget: budget}, simulator(h.cfg, now, h.taskStart))
+	r.Decision = predict.Decide(ctx, predict.Input{Cluster: c, Config: h.cfg, Now: now, Budget: budget, TaskStart: h.taskStart,
+		Clock: h.clock.Now, ComputeBudget: budget - actingTime(h.cfg)})
 	if r.Decision.Action == plan.ActionSkip {
 		return r, nil
 	}
@@ -177,10 +179,17 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 		r.Run = r.Decision.Chosen.Run
 		return r, nil
 	}
-	r.Run, err = plan.Execute(ctx, r.Decision.Action, r.Decision.Chosen.Run.Services, c, actor, h.cfg)
+	r.Run, err = act.Execute(ctx, r.Decision.Action, r.Decision.Chosen.Run.Services, r.Decision.Goal, c, actor, h.cfg)
 	if errors.Is(err, act.ErrOutOfTime) {
 		r.Run.Ended = "stopped: " + err.Error()
 		return r, nil
 	}
 	return r, err
+}
+
+// actingTime is what acting may take once the decision is made: the worst-case drain
+// and the paced redeployments. Predictions get what is left of the invocation after
+// the read and this; they are measured on the handler's clock, not assumed.
+func actingTime(cfg config.Config) time.Duration {
+	return cfg.WorstCaseDrain() + time.Duration(cfg.MaxServicesPerRun)*config.UpdateServiceInterval
 }

@@ -101,7 +101,8 @@ func TestTwoJoinsInQuickSuccession(t *testing.T) {
 // drain them again or touch the drained instance.
 func TestScheduledRunRightAfterADrain(t *testing.T) {
 	h := loadHarness(t, "lazy", func(c *config.Config) {
-		c.Strategy, c.DrainTimeout, c.Clusters = config.StrategyDrain, 20*time.Second, []string{"lazy"}
+		// The gate at 50 %: the drain's worst sample then clears the quarter-of-the-gap bar.
+		c.Strategy, c.DrainTimeout, c.Clusters, c.COVPercent = config.StrategyDrain, 20*time.Second, []string{"lazy"}, 50
 	})
 	ctx, cancel := h.s.WithTimeout(context.Background(), h.cfg.FunctionTimeout())
 	first, err := h.h.Process(ctx, readEvent(t, "lazy-join"))

@@ -40,7 +40,7 @@ type Report struct {
 	Trigger              string `json:"trigger,omitempty"`
 	plan.Decision
 	// Run is what the chosen strategy did (dry run: would do, as predicted).
-	Run     plan.Run     `json:"run"`
+	Run     plan.Outcome `json:"run"`
 	DryRun  bool         `json:"dryRun"`
 	Swept   []string     `json:"swept,omitempty"` // instances an earlier run left DRAINING, reactivated
 	Actions []act.Action `json:"actions,omitempty"`

@@ -33,34 +33,44 @@ const settleLimit = time.Hour
 
 // Result is the outcome of one event (the -json object).
 type Result struct {
-	Event              string              `json:"event"`
-	DeliveredAt        time.Time           `json:"deliveredAt"`
-	Trigger            string              `json:"trigger,omitempty"`
-	Decision           string              `json:"decision"`
-	Reason             string              `json:"reason"`
-	DryRun             bool                `json:"dryRun"`
-	COVBefore          float64             `json:"covBefore"`
-	COVPredicted       float64             `json:"covPredicted"`
-	COVAfter           float64             `json:"covAfter"`
-	DistributionBefore map[string]int      `json:"distributionBefore"`
-	DistributionAfter  map[string]int      `json:"distributionAfter"`
-	ServicesRedeployed []string            `json:"servicesRedeployed"`
-	InstancesDrained   []string            `json:"instancesDrained"`
-	TasksStarted       int                 `json:"tasksStarted"`
-	TasksStopped       int                 `json:"tasksStopped"`
-	MinMoves           int                 `json:"minMoves"`
-	APICalls           map[string]int      `json:"apiCalls"`
-	MutatingCalls      int                 `json:"mutatingCalls"`
-	BelowMinHealthy    int                 `json:"belowMinHealthy"`
-	StatusAfter        map[string]string   `json:"statusAfter"`
-	SimulatedSeconds   float64             `json:"simulatedSeconds"`
-	Predictions        []plan.Prediction   `json:"predictions,omitempty"`
-	SkippedServices    []plan.Skip         `json:"skippedServices,omitempty"`
-	Stalled            []string            `json:"stalledServices,omitempty"`
-	Error              string              `json:"error,omitempty"`
-	order              []*cluster.Instance // instances in registration order, for the report
-	zones              map[string]string   // EC2 ID -> zone
-	report             rebalance.Report
+	Event            string    `json:"event"`
+	DeliveredAt      time.Time `json:"deliveredAt"`
+	Trigger          string    `json:"trigger,omitempty"`
+	Decision         string    `json:"decision"`
+	Reason           string    `json:"reason"`
+	DryRun           bool      `json:"dryRun"`
+	COVBefore        float64   `json:"covBefore"`
+	COVPredicted     float64   `json:"covPredicted"`
+	PredictedCOVLow  float64   `json:"predictedCovLow"`
+	PredictedCOVHigh float64   `json:"predictedCovHigh"`
+	COVAfter         float64   `json:"covAfter"`
+	// The reachable target (cluster.Reach): its COV, the moves to it before, and
+	// the settled cluster's distance to its own.
+	COVFloor            float64           `json:"covFloor"`
+	ReachableMoves      int               `json:"reachableMoves"`
+	ReachableMovesAfter int               `json:"reachableMovesAfter"`
+	Goal                float64           `json:"goal"`
+	DistributionBefore  map[string]int    `json:"distributionBefore"`
+	DistributionAfter   map[string]int    `json:"distributionAfter"`
+	ServicesRedeployed  []string          `json:"servicesRedeployed"`
+	InstancesDrained    []string          `json:"instancesDrained"`
+	TasksStarted        int               `json:"tasksStarted"`
+	TasksStopped        int               `json:"tasksStopped"`
+	MinMoves            int               `json:"minMoves"`
+	APICalls            map[string]int    `json:"apiCalls"`
+	MutatingCalls       int               `json:"mutatingCalls"`
+	BelowMinHealthy     int               `json:"belowMinHealthy"`
+	StatusAfter         map[string]string `json:"statusAfter"`
+	SimulatedSeconds    float64           `json:"simulatedSeconds"`
+	// Seed is the simulated world's: its ties and readings, never the predictions'.
+	Seed            uint64              `json:"seed"`
+	Predictions     []plan.Prediction   `json:"predictions,omitempty"`
+	SkippedServices []plan.Skip         `json:"skippedServices,omitempty"`
+	Stalled         []string            `json:"stalledServices,omitempty"`
+	Error           string              `json:"error,omitempty"`
+	order           []*cluster.Instance // instances in registration order, for the report
+	zones           map[string]string   // EC2 ID -> zone
+	report          rebalance.Report
 }
 
 // Main runs the command: args without the program name. It returns the exit status.
@@ -69,8 +79,9 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	fs.SetOutput(stderr)
 	snapPath := fs.String("cluster", "", "cluster snapshot (SPEC §8.1)")
 	asJSON := fs.Bool("json", false, "print one JSON object per event")
+	seed := fs.Int64("seed", -1, "the simulated world's seed (default: the snapshot's simulation.seed)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: replay -cluster SNAPSHOT.json [-json] EVENT.json...")
+		fmt.Fprintln(stderr, "usage: replay -cluster SNAPSHOT.json [-json] [-seed N] EVENT.json...")
 		fmt.Fprintln(stderr, "Configuration comes from the same environment variables as the Lambda (STRATEGY, COV_PERCENT, DRY_RUN, ...).")
 	}
 	if err := fs.Parse(args); err != nil {
@@ -100,6 +111,9 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		// The simulated cluster is the only one there is: other clusters' events are
 		// foreign.
 		cfg.Clusters = []string{snap.Cluster.Name}
+	}
+	if *seed >= 0 {
+		snap.Simulation.Seed = *seed
 	}
 	for _, r := range Run(cfg, snap, events) {
 		if *asJSON {
@@ -169,13 +183,18 @@ func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event) []Result {
 		if ev.Time.After(s.Now()) {
 			s.Advance(ev.Time.Sub(s.Now()))
 		}
-		r := Result{Event: ev.Path, DeliveredAt: s.Now(), DryRun: cfg.DryRun, zones: map[string]string{}}
+		r := Result{Event: ev.Path, DeliveredAt: s.Now(), DryRun: cfg.DryRun, Seed: opts.Seed, zones: map[string]string{}}
 		statsBefore := s.Stats()
+		var movable func(*cluster.Service) bool
 		s.View(func(c *cluster.Cluster) {
 			counts := c.Distribution()
 			r.DistributionBefore = distribution(counts)
 			r.COVBefore = cluster.Round2(cluster.COV(cluster.Counts(counts)))
 			r.MinMoves = cluster.MinMoves(cluster.Counts(counts))
+			eligible, _ := plan.Eligibility(c, cfg.OptOutTag)
+			movable = func(s *cluster.Service) bool { return eligible[s.Name] != nil }
+			reach := c.Reachable(movable)
+			r.COVFloor, r.ReachableMoves = cluster.Round2(reach.COVFloor), reach.Moves
 		})
 
 		ctx, cancel := s.WithTimeout(context.Background(), cfg.FunctionTimeout())
@@ -191,12 +210,20 @@ func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event) []Result {
 		r.report = rep
 		r.Trigger, r.Decision, r.Reason = rep.Trigger, rep.Action, rep.Reason
 		r.COVPredicted, r.Predictions, r.SkippedServices = rep.COVPredicted, rep.Predictions, rep.Skipped
+		r.PredictedCOVLow, r.PredictedCOVHigh, r.Goal = rep.COVPredictedLow, rep.COVPredictedHigh, rep.Goal
+		if rep.COVFloor != 0 || rep.ReachableMoves != 0 {
+			// The planner's floor also counts what deployments in flight will move.
+			r.COVFloor = rep.COVFloor
+		}
 		if rep.Error != "" && r.Error == "" {
 			r.Error = rep.Error
 		}
 		r.ServicesRedeployed, r.InstancesDrained = nonNil(rep.Run.Services), nonNil(rep.Run.Instances)
 		if rep.Action == plan.ActionSkip {
-			r.COVPredicted = r.COVBefore
+			r.COVPredicted, r.PredictedCOVLow, r.PredictedCOVHigh = r.COVBefore, r.COVBefore, r.COVBefore
+		}
+		if r.Goal == 0 {
+			r.Goal = cfg.COVPercent
 		}
 
 		st := s.Stats()
@@ -215,6 +242,7 @@ func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event) []Result {
 			counts := c.Distribution()
 			r.DistributionAfter = distribution(counts)
 			r.COVAfter = cluster.Round2(cluster.COV(cluster.Counts(counts)))
+			r.ReachableMovesAfter = c.Reachable(movable).Moves
 			r.StatusAfter = map[string]string{}
 			for _, i := range c.Instances() {
 				r.StatusAfter[i.EC2InstanceID] = i.Status

@@ -49,7 +49,7 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"event that is not JSON", nil, []string{"-cluster", headline, "../../testdata/events/malformed.json"}, "replay: ../../testdata/events/malformed.json: invalid JSON"},
 		{"event for an instance the snapshot lacks", nil, []string{"-cluster", headline, stranger}, "container instance arn:aws:ecs:us-east-1:111122223333:container-instance/demo/ffffffffffffffffffffffffffffffff is not in the snapshot"},
 		{"bad configuration", map[string]string{"COV_PERCENT": "-1", "STRATEGY": "x"}, []string{"-cluster", headline, join}, "replay: configuration: "},
-		{"no events", nil, []string{"-cluster", headline}, "usage: replay -cluster SNAPSHOT.json [-json] EVENT.json..."},
+		{"no events", nil, []string{"-cluster", headline}, "usage: replay -cluster SNAPSHOT.json [-json] [-seed N] EVENT.json..."},
 		{"unknown flag", nil, []string{"-verbose", "-cluster", headline, join}, "flag provided but not defined"},
 	}
 	for _, tt := range tests {

@@ -62,8 +62,17 @@ func WriteText(w io.Writer, r Result, cfg config.Config) {
 		p("%-21s %-11s %s %s%s", id, r.zones[id], bar(before, okB, scale), bar(after, okA, scale), status)
 	}
 	p("")
-	p("COV        %.2f%% -> %.2f%%  (gate COV_PERCENT %.4g%%, predicted %.2f%%)", r.COVBefore, r.COVAfter, cfg.COVPercent, r.COVPredicted)
-	p("tasks      %d started, %d stopped; minMoves %d (the fewest moves that balance it)", r.TasksStarted, r.TasksStopped, r.MinMoves)
+	predicted := fmt.Sprintf("%.2f%%", r.COVPredicted)
+	if r.PredictedCOVLow != r.PredictedCOVHigh {
+		predicted += fmt.Sprintf(" (%.2f-%.2f%%)", r.PredictedCOVLow, r.PredictedCOVHigh)
+	}
+	p("COV        %.2f%% -> %.2f%%  (gate COV_PERCENT %.4g%%; predicted %s, this world: %.2f%%)", r.COVBefore, r.COVAfter, cfg.COVPercent, predicted, r.COVAfter)
+	goal := ""
+	if r.Goal != cfg.COVPercent {
+		goal = fmt.Sprintf("; goal %.2f%%", r.Goal)
+	}
+	p("reachable  floor %.2f%% (the lowest the services' own placement allows)%s; %d moves away before, %d after", r.COVFloor, goal, r.ReachableMoves, r.ReachableMovesAfter)
+	p("tasks      %d started, %d stopped; minMoves %d (the fewest moves that balance it, ignoring placement)", r.TasksStarted, r.TasksStopped, r.MinMoves)
 	total := 0
 	var calls []string
 	for _, k := range sortedKeys(r.APICalls) {
@@ -71,8 +80,8 @@ func WriteText(w io.Writer, r Result, cfg config.Config) {
 		calls = append(calls, fmt.Sprintf("%s %d", k, r.APICalls[k]))
 	}
 	p("ECS calls  %d (%d mutating): %s", total, r.MutatingCalls, strings.Join(calls, ", "))
-	p("simulated  %s until the cluster settled; %d time(s) a service fell below its minimum healthy percent",
-		time.Duration(r.SimulatedSeconds*float64(time.Second)).Round(time.Second), r.BelowMinHealthy)
+	p("simulated  %s until the cluster settled (world seed %d); %d time(s) a service fell below its minimum healthy percent",
+		time.Duration(r.SimulatedSeconds*float64(time.Second)).Round(time.Second), r.Seed, r.BelowMinHealthy)
 	if len(r.Stalled) > 0 {
 		p("stalled    %s (work left that ECS cannot do)", strings.Join(r.Stalled, ", "))
 	}
@@ -86,11 +95,15 @@ func predictionLine(pr plan.Prediction, cfg config.Config) string {
 	if !pr.Possible {
 		return fmt.Sprintf("%-21s not possible: %s", pr.Strategy, pr.Reason)
 	}
-	target := "above the target"
+	target := "above the goal"
 	if pr.Reaches {
-		target = "reaches the target"
+		target = "reaches the goal"
 	}
-	line := fmt.Sprintf("%-21s predicted COV %.2f%% (%s), %d tasks restarted, %s simulated", pr.Strategy, pr.COVAfter, target, pr.Restarts,
+	restarts := fmt.Sprintf("%d", pr.Restarts)
+	if pr.RestartsHigh != pr.Restarts {
+		restarts += fmt.Sprintf(" (up to %d)", pr.RestartsHigh)
+	}
+	line := fmt.Sprintf("%-21s predicted COV %s (%s), %s tasks restarted, %d moves closer to the reachable target, %s simulated", pr.Strategy, pr.COVText(), target, restarts, pr.Moves,
 		time.Duration(pr.Seconds*float64(time.Second)).Round(time.Second))
 	if pr.Reason != "" {
 		line += "; " + pr.Reason

@@ -1,4 +1,4 @@
-package plan_test
+package act_test
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	ct "github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster/clustertest"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
-	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
 )
 
 // spreadOf builds a cluster whose instances run the given numbers of web tasks; the
@@ -78,7 +78,7 @@ func TestExecuteDrainLoop(t *testing.T) {
 		wantRounds int
 		wantEnded  string
 	}{
-		{"stops once COV reaches the gate", []*cluster.Cluster{spreadOf(t, 9, 4, 1), spreadOf(t, 5, 5, 4)}, 3, 2, "reached COV_PERCENT"},
+		{"stops once COV reaches the gate", []*cluster.Cluster{spreadOf(t, 9, 4, 1), spreadOf(t, 5, 5, 4)}, 3, 2, "reached the goal"},
 		{"stops when a round does not lower COV", []*cluster.Cluster{spreadOf(t, 10, 3, 1), spreadOf(t, 11, 2, 1)}, 3, 2, "round 2 did not lower COV"},
 		{"stops after REBALANCE_MAX_RETRY more rounds", []*cluster.Cluster{spreadOf(t, 11, 2, 1), spreadOf(t, 10, 3, 1), spreadOf(t, 9, 4, 1)}, 1, 2, "REBALANCE_MAX_RETRY (1) rounds done"},
 	}
@@ -86,7 +86,7 @@ func TestExecuteDrainLoop(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg.RebalanceMaxRetry = tt.retries
 			ex := &fakeExecutor{reads: tt.reads}
-			run, err := plan.Execute(context.Background(), config.StrategyDrain, nil, start, ex, cfg)
+			run, err := act.Execute(context.Background(), config.StrategyDrain, nil, cfg.COVPercent, start, ex, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +104,7 @@ func TestExecuteDrainLoop(t *testing.T) {
 		cfg.RebalanceMaxRetry = 3
 		boom := errors.New("boom")
 		ex := &fakeExecutor{reads: []*cluster.Cluster{start}, drainErr: boom}
-		run, err := plan.Execute(context.Background(), config.StrategyDrain, nil, start, ex, cfg)
+		run, err := act.Execute(context.Background(), config.StrategyDrain, nil, cfg.COVPercent, start, ex, cfg)
 		if !errors.Is(err, boom) || run.Rounds != 1 {
 			t.Errorf("Execute = %+v, %v", run, err)
 		}
@@ -123,7 +123,7 @@ func TestExecuteRedeploy(t *testing.T) {
 	cfg := config.Default()
 	cfg.MaxServicesPerRun = 2
 	ex := &fakeExecutor{}
-	run, err := plan.Execute(context.Background(), config.StrategyForceNewDeployment, nil, c, ex, cfg)
+	run, err := act.Execute(context.Background(), config.StrategyForceNewDeployment, nil, cfg.COVPercent, c, ex, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,25 +134,10 @@ func TestExecuteRedeploy(t *testing.T) {
 		t.Errorf("run.Services: %s", diff)
 	}
 	ex = &fakeExecutor{}
-	if _, err := plan.Execute(context.Background(), config.StrategyForceNewDeployment, []string{"c"}, c, ex, cfg); err != nil || !cmp.Equal([]string{"c"}, ex.redeploy) {
+	if _, err := act.Execute(context.Background(), config.StrategyForceNewDeployment, []string{"c"}, cfg.COVPercent, c, ex, cfg); err != nil || !cmp.Equal([]string{"c"}, ex.redeploy) {
 		t.Errorf("an explicit list is redeployed as given: %v %v", ex.redeploy, err)
 	}
-	if _, err := plan.Execute(context.Background(), "yolo", nil, c, ex, cfg); err == nil {
+	if _, err := act.Execute(context.Background(), "yolo", nil, cfg.COVPercent, c, ex, cfg); err == nil {
 		t.Error("an unknown strategy was executed")
-	}
-}
-
-func TestDecideGate(t *testing.T) {
-	cfg := config.Default()
-	// 19 instances at 10 tasks and one empty joiner: sqrt(20)/19 = 23.54% < 25%.
-	counts := make([]int, 0, 20)
-	for range 19 {
-		counts = append(counts, 10)
-	}
-	c := spreadOf(t, append(counts, 0)...)
-	d := plan.Decide(context.Background(), plan.Input{Cluster: c, Config: cfg, Now: ct.Epoch, Budget: time.Hour}, nil)
-	want := "COV 23.54% is at or below COV_PERCENT 25%; with 20 instances one empty joiner only reaches 23.54%: lower COV_PERCENT for a cluster this size"
-	if d.Action != plan.ActionSkip || d.Reason != want || d.COVBefore != 23.54 {
-		t.Errorf("Decide = %s %q (cov %v), want skip %q", d.Action, d.Reason, d.COVBefore, want)
 	}
 }
