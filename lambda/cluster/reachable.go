@@ -25,7 +25,7 @@ type Reach struct {
 
 // refinePasses is how often every service's share is placed again once all the others
 // are known: the first pass places each service seeing only the ones before it.
-const refinePasses = 2
+const refinePasses = 1
 
 // Reachable computes the reachable target. movable reports the services whose tasks the
 // rebalancer may move (the eligible ones); every other task (ineligible services,
@@ -85,12 +85,13 @@ func (c *Cluster) Reachable(movable func(*Service) bool) Reach {
 	slices.SortStableFunc(shares, func(a, b *share) int {
 		return cmp.Or(b.n-a.n, cmp.Compare(a.name, b.name))
 	})
+	scratch := &placeScratch{at: make([]int, len(insts)), cur: make([]int, len(insts))}
 	for pass := 0; pass <= refinePasses; pass++ {
 		for _, sh := range shares {
 			for k, n := range sh.at {
 				load[k] -= n
 			}
-			sh.at = sh.place(load)
+			sh.at = sh.place(load, scratch)
 			for k, n := range sh.at {
 				load[k] += n
 			}
@@ -164,14 +165,31 @@ func (c *Cluster) shareGroups(s *Service, pos map[string]int, cache map[string][
 	return groups, inner
 }
 
+// placeScratch holds dense per-instance arrays that place fills and clears again, so
+// its comparisons index slices instead of maps.
+type placeScratch struct {
+	at, cur []int
+	touched []int
+}
+
 // place splits the share's tasks over its groups and instances given the load of
 // everything else, and returns the tasks per instance position.
-func (sh *share) place(load []int) map[int]int {
-	at := make(map[int]int, min(sh.n, 64))
+func (sh *share) place(load []int, sc *placeScratch) map[int]int {
+	at, cur := sc.at, sc.cur
+	for k, n := range sh.cur {
+		cur[k] = n
+	}
+	sc.touched = sc.touched[:0]
+	add := func(k, n int) {
+		if at[k] == 0 {
+			sc.touched = append(sc.touched, k)
+		}
+		at[k] += n
+	}
 	// better orders instance positions: less loaded first, then where more of the
 	// service's tasks run now, then registration order.
 	better := func(a, b int) int {
-		return cmp.Or(cmp.Compare(load[a]+at[a], load[b]+at[b]), sh.cur[b]-sh.cur[a], a-b)
+		return cmp.Or(cmp.Compare(load[a]+at[a], load[b]+at[b]), cur[b]-cur[a], a-b)
 	}
 	quotas := make([]int, len(sh.groups))
 	if len(sh.groups) == 1 {
@@ -186,7 +204,7 @@ func (sh *share) place(load []int) map[int]int {
 			sum := 0
 			for _, k := range members {
 				sum += load[k]
-				held[g] += sh.cur[k]
+				held[g] += cur[k]
 			}
 			// The mean load its instances would have with this service's base share.
 			score[g] = float64(sum+base) / float64(len(members))
@@ -210,22 +228,32 @@ func (sh *share) place(load []int) map[int]int {
 			base, extra := m/len(members), m%len(members)
 			if base > 0 {
 				for _, k := range members {
-					at[k] += base
+					add(k, base)
 				}
 			}
-			for _, k := range lowest(members, extra, better) {
-				at[k]++
+			for _, k := range lowest(members, extra, load, at, cur, better) {
+				add(k, 1)
 			}
 			continue
 		}
-		fill(members, m, at, better)
+		fill(members, m, add, better)
 	}
-	return at
+	out := make(map[int]int, len(sc.touched))
+	for _, k := range sc.touched {
+		out[k] = at[k]
+		at[k] = 0
+	}
+	for k := range sh.cur {
+		cur[k] = 0
+	}
+	return out
 }
 
 // lowest returns the r first of members by better, without sorting them all when r is
-// small.
-func lowest(members []int, r int, better func(a, b int) int) []int {
+// small: a member whose load (load + at) is above the r-th best so far, or equal to it
+// without tasks of the service (members come in position order, so it would lose the
+// tie), is passed over without a comparison.
+func lowest(members []int, r int, load, at, cur []int, better func(a, b int) int) []int {
 	if r <= 0 {
 		return nil
 	}
@@ -238,26 +266,32 @@ func lowest(members []int, r int, better func(a, b int) int) []int {
 		return sorted[:r]
 	}
 	out := make([]int, 0, r+1)
+	worst := 0 // load of out[r-1] once out is full
 	for _, k := range members {
-		if len(out) == r && better(k, out[r-1]) >= 0 {
-			continue
+		if len(out) == r {
+			if l := load[k] + at[k]; l > worst || (l == worst && cur[k] == 0) || better(k, out[r-1]) >= 0 {
+				continue
+			}
 		}
-		at, _ := slices.BinarySearchFunc(out, k, better)
-		out = slices.Insert(out, at, k)
+		i, _ := slices.BinarySearchFunc(out, k, better)
+		out = slices.Insert(out, i, k)
 		if len(out) > r {
 			out = out[:r]
+		}
+		if len(out) == r {
+			last := out[r-1]
+			worst = load[last] + at[last]
 		}
 	}
 	return out
 }
 
 // fill gives m tasks one at a time to the least loaded member (water filling).
-func fill(members []int, m int, at map[int]int, better func(a, b int) int) {
+func fill(members []int, m int, add func(k, n int), better func(a, b int) int) {
 	h := &posHeap{items: slices.Clone(members), better: better}
 	heap.Init(h)
 	for range m {
-		k := h.items[0]
-		at[k]++
+		add(h.items[0], 1)
 		heap.Fix(h, 0)
 	}
 }

@@ -102,7 +102,7 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 			case p.outOfTime():
 				pr.Reason = "not predicted: the time left for predictions ran out"
 			default:
-				pr = p.predict(s, nil)
+				pr = p.predict(s, nil, true)
 			}
 		}
 		d.Predictions = append(d.Predictions, pr)
@@ -151,7 +151,7 @@ func newPredictor(ctx context.Context, in Input, movable func(*cluster.Service) 
 		p.opts = append(p.opts, sim.Options{Now: in.Now, TaskStart: in.TaskStart, Seed: seed, Sample: true, StopRule: &rule})
 	}
 	for k := range p.opts {
-		p.idle = append(p.idle, p.run(k, "", nil))
+		p.idle = append(p.idle, p.run(k, "", nil, true))
 	}
 	return p
 }
@@ -172,8 +172,10 @@ type result struct {
 	err      error
 }
 
-// run executes strategy ("" for nothing) on sample k's copy and lets it settle.
-func (p *predictor) run(k int, strategy string, services []string) result {
+// run executes strategy ("" for nothing) on sample k's copy and lets it settle; with
+// measure it also finds the settled copy's distance to its reachable target (the
+// costliest part of a small run, so the prefix search leaves it out).
+func (p *predictor) run(k int, strategy string, services []string, measure bool) result {
 	c, cfg := p.in.Cluster, p.in.Config
 	s := sim.New(c.Clone(), p.opts[k])
 	var r result
@@ -190,8 +192,10 @@ func (p *predictor) run(k int, strategy string, services []string) result {
 	s.Settle(settleLimit)
 	s.View(func(m *cluster.Cluster) {
 		r.cov = cluster.COV(cluster.Counts(m.Distribution()))
-		reach := m.Reachable(p.movable)
-		r.distance, r.floor = reach.Moves, reach.COVFloor
+		if measure {
+			reach := m.Reachable(p.movable)
+			r.distance, r.floor = reach.Moves, reach.COVFloor
+		}
 	})
 	r.stopped = s.Stats().TasksStopped
 	r.seconds = s.Now().Sub(p.in.Now).Seconds()
@@ -201,12 +205,16 @@ func (p *predictor) run(k int, strategy string, services []string) result {
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // predict runs strategy on every sample.
-func (p *predictor) predict(strategy string, services []string) plan.Prediction {
+func (p *predictor) predict(strategy string, services []string, measure bool) plan.Prediction {
 	runs := make([]result, len(p.opts))
 	for k := range p.opts {
-		runs[k] = p.run(k, strategy, services)
+		runs[k] = p.run(k, strategy, services, measure)
 	}
-	return p.summarize(strategy, runs, p.idle)
+	pr := p.summarize(strategy, runs, p.idle)
+	if !measure {
+		pr.Moves = 0
+	}
+	return pr
 }
 
 // summarize turns the runs of one candidate into a prediction, each sample measured
@@ -259,7 +267,7 @@ func (p *predictor) redeploy(targets []string) plan.Prediction {
 		if k > 1 && p.outOfTime() {
 			break
 		}
-		pr := p.predict(config.StrategyForceNewDeployment, targets[:k])
+		pr := p.predict(config.StrategyForceNewDeployment, targets[:k], false)
 		tried++
 		switch {
 		case k == 1 || pr.COVHigh < best.COVHigh:
@@ -271,6 +279,8 @@ func (p *predictor) redeploy(targets []string) plan.Prediction {
 			break
 		}
 	}
+	// The same runs again, measured: runs are repeatable per sample.
+	best.Moves = p.predict(config.StrategyForceNewDeployment, best.Run.Services, true).Moves
 	if n := len(best.Run.Services); n < len(targets) {
 		best.Reason = fmt.Sprintf("redeploying the first %d of %d imbalanced services predicts best", n, len(targets))
 		if tried < len(targets) && worse < maxWorsePrefixes && !best.Reaches {
