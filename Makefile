@@ -34,10 +34,12 @@ vet:
 	go vet ./...
 
 # The simulator serves concurrent callers (the local endpoint), so it also runs under
-# the race detector.
+# the race detector. The last line checks that docs/comparison.{json,md} are what the
+# code produces now (the whole comparison: about two minutes, so not in the quick loop).
 unit:
 	go test ./...
 	go test -race ./lambda/sim/
+	go test -count=1 -tags compare -run TestCommittedComparisonIsCurrent ./lambda/compare/
 
 # The Lambda binary for provided.al2023 on arm64 (SPEC §10).
 build:
@@ -66,8 +68,9 @@ fuzz:
 replay:
 	go run ./lambda/cmd/replay -cluster testdata/snapshots/headline.json testdata/events/headline-join.json
 
-# Our strategies and the baselines on the same simulated clusters: rewrites
-# docs/comparison.md, docs/comparison.json and the chart (a few seconds).
+# Our strategies and the baselines on the same simulated clusters, each in five
+# worlds: rewrites docs/comparison.md, docs/comparison.json and the charts (about two
+# minutes on two cores).
 compare:
 	go run ./lambda/cmd/compare -out docs
 

@@ -175,7 +175,7 @@ func TestFunction(t *testing.T) {
 				}
 				vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
 				for _, k := range []string{"STRATEGY", "COV_PERCENT", "DRAIN_SLEEP_TIME", "DRAIN_TIMEOUT", "DRAIN_MAX_INSTANCES",
-					"REBALANCE_MAX_RETRY", "MAX_SERVICES_PER_RUN", "JOIN_WINDOW", "OPT_OUT_TAG", "DRY_RUN", "LOG_LEVEL", "CLUSTERS"} {
+					"REBALANCE_MAX_RETRY", "MAX_SERVICES_PER_RUN", "PREDICTION_SAMPLES", "JOIN_WINDOW", "OPT_OUT_TAG", "DRY_RUN", "LOG_LEVEL", "CLUSTERS"} {
 					if _, ok := vars[k]; !ok {
 						t.Errorf("environment lacks %s", k)
 					}

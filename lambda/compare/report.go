@@ -35,6 +35,29 @@ type Summary struct {
 	MutatingCalls           int      `json:"mutatingCalls"`
 	APICalls                int      `json:"apiCalls"`
 	Errors                  int      `json:"errors"`
+
+	// Over every scenario in every world seed (the fields above are the first
+	// seed's): the runs, the medians of gapClosed (every run: a skip closes nothing)
+	// and churnPerMove (runs that restarted something; one that closed no distance
+	// counts as infinite), the worst churnPerMove (nil with WorstChurnPerMoveInfinite
+	// when some run restarted tasks for no net move), the mean COV after, and how often
+	// the goal was reached.
+	Runs                      int      `json:"runs"`
+	RunsActed                 int      `json:"runsActed"`
+	MedianGapClosed           *float64 `json:"medianGapClosed"`
+	MedianChurnPerMove        *float64 `json:"medianChurnPerMove"`
+	WorstChurnPerMove         *float64 `json:"worstChurnPerMove"`
+	WorstChurnPerMoveInfinite bool     `json:"worstChurnPerMoveInfinite,omitempty"`
+	WorstChurnPerMoveRun      string   `json:"worstChurnPerMoveRun,omitempty"`
+	MeanCOVAfterAllSeeds      float64  `json:"meanCovAfterAllSeeds"`
+	ReachedGoal               int      `json:"reachedGoal"`
+	// Ours: the share of acted runs whose COV after lay inside the predicted range,
+	// and the share of acted runs where the prediction promised the goal and the
+	// world missed it.
+	Calibration    *float64 `json:"calibration"`
+	FalseReach     *float64 `json:"falseReach"`
+	Outside        []string `json:"outsideRange,omitempty"`
+	FalseReachRuns []string `json:"falseReachRuns,omitempty"`
 }
 
 // Report is docs/comparison.json.
@@ -68,9 +91,88 @@ func NewReport(results []Result, policies []Policy) Report {
 		for _, res := range results {
 			runs = append(runs, named{res.Name, res.Policies[p.Name]})
 		}
-		r.Summary[p.Name] = summarize(runs)
+		sum := summarize(runs)
+		var all []named
+		for _, res := range results {
+			for _, sr := range res.Seeds {
+				all = append(all, named{fmt.Sprintf("%s seed %d", res.Name, sr.Seed), sr.Policies[p.Name]})
+			}
+		}
+		summarizeSeeds(&sum, all, p.Ours)
+		r.Summary[p.Name] = sum
 	}
 	return r
+}
+
+// summarizeSeeds fills the summary's figures over every world seed.
+func summarizeSeeds(s *Summary, runs []named, ours bool) {
+	s.Runs = len(runs)
+	var gaps, churns []float64
+	inside, promised, falseReach := 0, 0, 0
+	for _, r := range runs {
+		m := r.m
+		s.MeanCOVAfterAllSeeds += m.COVAfter / float64(len(runs))
+		if m.ReachedGoal {
+			s.ReachedGoal++
+		}
+		if m.GapClosed != nil {
+			gaps = append(gaps, *m.GapClosed)
+		}
+		switch {
+		case m.NoNetMove:
+			churns = append(churns, math.Inf(1))
+			if !s.WorstChurnPerMoveInfinite {
+				s.WorstChurnPerMoveInfinite, s.WorstChurnPerMove, s.WorstChurnPerMoveRun = true, nil, r.scenario
+			}
+		case m.ChurnPerMove != nil:
+			churns = append(churns, *m.ChurnPerMove)
+			if !s.WorstChurnPerMoveInfinite && (s.WorstChurnPerMove == nil || *m.ChurnPerMove > *s.WorstChurnPerMove) {
+				s.WorstChurnPerMove, s.WorstChurnPerMoveRun = m.ChurnPerMove, r.scenario
+			}
+		}
+		if !m.Acted {
+			continue
+		}
+		s.RunsActed++
+		if m.PredictedLow == nil {
+			continue
+		}
+		if m.InsideRange {
+			inside++
+		} else {
+			s.Outside = append(s.Outside, fmt.Sprintf("%s: %.2f%% outside %.2f-%.2f%%", r.scenario, m.COVAfter, *m.PredictedLow, *m.PredictedHigh))
+		}
+		if m.PredictedReach {
+			promised++
+			if !m.ReachedGoal {
+				falseReach++
+				s.FalseReachRuns = append(s.FalseReachRuns, fmt.Sprintf("%s: %.2f%% above the goal %.2f%%", r.scenario, m.COVAfter, m.Goal))
+			}
+		}
+	}
+	s.MeanCOVAfterAllSeeds = round2(s.MeanCOVAfterAllSeeds)
+	if len(gaps) > 0 {
+		s.MedianGapClosed = ptr(round2(median(gaps)))
+	}
+	if len(churns) > 0 {
+		if m := median(churns); !math.IsInf(m, 1) {
+			s.MedianChurnPerMove = ptr(round2(m))
+		}
+	}
+	if ours && s.RunsActed > 0 {
+		s.Calibration = ptr(round2(float64(inside) / float64(s.RunsActed)))
+		s.FalseReach = ptr(round2(float64(falseReach) / float64(s.RunsActed)))
+	}
+}
+
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[n/2]
 }
 
 type named struct {
@@ -142,6 +244,9 @@ func (r Report) Write(dir string) error {
 	if err := r.chart(filepath.Join(dir, chartFile)); err != nil {
 		return fmt.Errorf("chart: %w", err)
 	}
+	if err := r.balanceChart(filepath.Join(dir, balanceChartFile)); err != nil {
+		return fmt.Errorf("chart: %w", err)
+	}
 	f, err := os.Create(filepath.Join(dir, "comparison.md"))
 	if err != nil {
 		return err
@@ -150,7 +255,10 @@ func (r Report) Write(dir string) error {
 	return f.Close()
 }
 
-const chartFile = "comparison-churn.svg"
+const (
+	chartFile        = "comparison-churn.svg"
+	balanceChartFile = "comparison-balance.svg"
+)
 
 // chart plots tasks restarted against minMoves for every run that acted and restarted
 // something, one series per policy, on log scales, with the line of one restart per
@@ -211,6 +319,40 @@ func (r Report) chart(path string) error {
 	return p.Save(8*vg.Inch, 6*vg.Inch, path)
 }
 
+// balanceChart plots COV after against tasks restarted for every run in every world,
+// one series per policy (restarts on a log scale, a run that restarted nothing at
+// 0.5): a policy that barely acts shows as high COV, not as cheap.
+func (r Report) balanceChart(path string) error {
+	p := plot.New()
+	p.Title.Text = "COV after against tasks restarted, every run in every world"
+	p.X.Label.Text = "tasks restarted (0 drawn at 0.5)"
+	p.Y.Label.Text = "COV after (%)"
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Legend.Top = true
+	for k, name := range r.Policies {
+		var xys plotter.XYs
+		for _, res := range r.Scenarios {
+			for _, sr := range res.Seeds {
+				m := sr.Policies[name]
+				xys = append(xys, plotter.XY{X: max(0.5, float64(m.TasksRestarted)), Y: m.COVAfter})
+			}
+		}
+		if len(xys) == 0 {
+			continue
+		}
+		sc, err := plotter.NewScatter(xys)
+		if err != nil {
+			return err
+		}
+		sc.GlyphStyle.Color, sc.GlyphStyle.Shape, sc.GlyphStyle.Radius = plotutil.Color(k), plotutil.Shape(k), vg.Points(2.5)
+		p.Add(sc)
+		p.Legend.Add(name, sc)
+	}
+	p.Legend.ThumbnailWidth = vg.Points(12)
+	return p.Save(8*vg.Inch, 6*vg.Inch, path)
+}
+
 // Markdown writes the page a person reads.
 func (r Report) Markdown(w io.Writer) {
 	cfg := config.Default()
@@ -249,6 +391,7 @@ func (r Report) Markdown(w io.Writer) {
 			s.BelowMinHealthy, s.IneligibleTouched, s.ForeignDrainReactivated)
 	}
 	fmt.Fprintf(w, "\n![Tasks restarted against minMoves, per policy](%s)\n\n", chartFile)
+	r.seedsSummary(w)
 	r.headToHead(w)
 
 	fmt.Fprintf(w, "## Per scenario\n\n")
@@ -284,6 +427,65 @@ func (r Report) Markdown(w io.Writer) {
 	for _, res := range r.Scenarios {
 		fmt.Fprintf(w, "- `%s`: %s.\n", res.Name, res.Description)
 	}
+}
+
+// seedsSummary writes the figures over every world seed, the calibration of our
+// predictions, and the runs that miss.
+func (r Report) seedsSummary(w io.Writer) {
+	seeds := WorldSeeds()
+	fmt.Fprintf(w, "## Over %d worlds per scenario: the reachable target and the predictions\n\n", len(seeds))
+	fmt.Fprintf(w, "Every scenario runs again in %d simulated worlds (seeds %v), which differ in how ECS breaks\n", len(seeds), seeds)
+	fmt.Fprintf(w, "ties between equally good instances and in which documented reading of its stop rule holds.\n")
+	fmt.Fprintf(w, "ecs-rebalancer's predictions never see a world's seed: they run on samples of their own.\n")
+	fmt.Fprintf(w, "The **distance** is the task moves from a distribution to the reachable target (the most even\n")
+	fmt.Fprintf(w, "one the services' own placement rules allow, README \"The reachable target\"). **Gap closed**\n")
+	fmt.Fprintf(w, "is 1 - distance after / distance before (over every run: leaving the cluster alone closes\n")
+	fmt.Fprintf(w, "nothing); **churn per move** is tasks restarted / (distance before - distance after), over the\n")
+	fmt.Fprintf(w, "runs that restarted something, 1.00 at best, infinite (∞) when the restarts closed no\n")
+	fmt.Fprintf(w, "distance. The **goal** is COV_PERCENT, or the reachable floor plus half a point when the\n")
+	fmt.Fprintf(w, "rules allow no lower. **Calibration** is the share of our acted runs whose COV after lies\n")
+	fmt.Fprintf(w, "inside the predicted range; **false reach** the share of acted runs that were predicted to\n")
+	fmt.Fprintf(w, "reach the goal and did not.\n\n")
+	fmt.Fprintf(w, "| policy | runs | acted | median gap closed | median churn per move | worst churn per move | mean COV after | reached the goal | calibration | false reach |\n")
+	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, name := range r.Policies {
+		s := r.Summary[name]
+		worst := ratio(s.WorstChurnPerMove)
+		if s.WorstChurnPerMoveInfinite {
+			worst = "∞"
+		}
+		if s.WorstChurnPerMoveRun != "" {
+			worst += " (" + s.WorstChurnPerMoveRun + ")"
+		}
+		medChurn := ratio(s.MedianChurnPerMove)
+		if s.MedianChurnPerMove == nil && s.RunsActed > 0 {
+			medChurn = "∞"
+		}
+		fmt.Fprintf(w, "| `%s` | %d | %d | %s | %s | %s | %.2f %% | %d | %s | %s |\n", name, s.Runs, s.RunsActed, ratio(s.MedianGapClosed),
+			medChurn, worst, s.MeanCOVAfterAllSeeds, s.ReachedGoal, percent(s.Calibration), percent(s.FalseReach))
+	}
+	fmt.Fprintf(w, "\n![COV after against tasks restarted, per policy](%s)\n\n", balanceChartFile)
+	for _, name := range r.Ours {
+		s := r.Summary[name]
+		if len(s.Outside) == 0 && len(s.FalseReachRuns) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "`%s`: %d acted run(s) outside the predicted range, %d predicted to reach the goal that did not.\n\n", name, len(s.Outside), len(s.FalseReachRuns))
+		for _, line := range s.Outside {
+			fmt.Fprintf(w, "- outside: %s\n", line)
+		}
+		for _, line := range s.FalseReachRuns {
+			fmt.Fprintf(w, "- false reach: %s\n", line)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func percent(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f %%", *v*100)
 }
 
 // headToHead compares each of our policies with each baseline on the scenarios where

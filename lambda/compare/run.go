@@ -22,11 +22,18 @@ import (
 )
 
 // Policy is one way to react to a join: it acts on the simulator through the ECS API
-// and, for ours, says what it decided.
+// and, for ours, says what it decided and predicted.
 type Policy struct {
 	Name string
 	Ours bool
-	Run  func(ctx context.Context, s *sim.Sim, sc Scenario) (decision string, err error)
+	Run  func(ctx context.Context, s *sim.Sim, sc Scenario) (Decided, error)
+}
+
+// Decided is what one of our policies decided: the decision, and the prediction it
+// chose (nil for a skip).
+type Decided struct {
+	Decision  string
+	Predicted *plan.Prediction
 }
 
 // Policies are ours (auto, force-new-deployment, drain, with the default
@@ -36,23 +43,23 @@ func Policies() []Policy {
 	for _, strategy := range []string{config.StrategyAuto, config.StrategyForceNewDeployment, config.StrategyDrain} {
 		cfg := config.Default()
 		cfg.Strategy = strategy
-		out = append(out, Policy{Name: strategy, Ours: true, Run: func(ctx context.Context, s *sim.Sim, sc Scenario) (string, error) {
+		out = append(out, Policy{Name: strategy, Ours: true, Run: func(ctx context.Context, s *sim.Sim, sc Scenario) (Decided, error) {
 			h := rebalance.New(rebalance.Options{Config: cfg, API: s, Clock: s, TaskStart: sc.Sim.TaskStart, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 			reps, err := h.Process(ctx, sc.Event)
 			if len(reps) == 0 {
-				return "", err
+				return Decided{}, err
 			}
-			return reps[0].Action, err
+			return Decided{Decision: reps[0].Action, Predicted: reps[0].Chosen}, err
 		}})
 	}
 	for _, name := range []string{baseline.RedeployAll, baseline.DrainBusiest, baseline.RedeployUneven} {
 		p := baseline.Policies[name]
-		out = append(out, Policy{Name: name, Run: func(ctx context.Context, s *sim.Sim, sc Scenario) (string, error) {
+		out = append(out, Policy{Name: name, Run: func(ctx context.Context, s *sim.Sim, sc Scenario) (Decided, error) {
 			ev, err := event.Decode(sc.Event)
 			if err != nil {
-				return "", err
+				return Decided{}, err
 			}
-			return "", p(ctx, s, s, ev.Instance.ClusterARN)
+			return Decided{}, p(ctx, s, s, ev.Instance.ClusterARN)
 		}})
 	}
 	return out
@@ -76,7 +83,31 @@ type Metrics struct {
 	SimulatedSeconds        float64 `json:"simulatedSeconds"`
 	Error                   string  `json:"error,omitempty"` // what the policy's calls returned, e.g. ECS refusing to redeploy a CODE_DEPLOY service
 
+	// The reachable target (cluster.Reach): moves to it before and after, the goal
+	// (COV_PERCENT, or the floor plus half a point when the services' placement allows
+	// no lower; the floor is the lower of before and of what the idle run reaches), and
+	// whether COV after reached it.
+	DistanceBefore int     `json:"distanceBefore"`
+	DistanceAfter  int     `json:"distanceAfter"`
+	COVFloor       float64 `json:"covFloor"`
+	Goal           float64 `json:"goal"`
+	ReachedGoal    bool    `json:"reachedGoal"`
+	// GapClosed is 1 - distanceAfter/distanceBefore (nil when nothing was out of
+	// place); ChurnPerMove is tasksRestarted / (distanceBefore - distanceAfter), nil
+	// when nothing was restarted, and NoNetMove marks restarts that closed no distance
+	// (an infinite churn).
+	GapClosed    *float64 `json:"gapClosed"`
+	ChurnPerMove *float64 `json:"churnPerMove"`
+	NoNetMove    bool     `json:"noNetMove,omitempty"`
+	// Ours: the range the chosen prediction gave, whether COV after fell inside it, and
+	// whether it promised to reach the goal.
+	PredictedLow   *float64 `json:"predictedCovLow,omitempty"`
+	PredictedHigh  *float64 `json:"predictedCovHigh,omitempty"`
+	InsideRange    bool     `json:"insideRange,omitempty"`
+	PredictedReach bool     `json:"predictedReach,omitempty"`
+
 	stopped map[string]bool // the tasks the run stopped, by ARN
+	floor   float64         // the settled cluster's reachable floor
 }
 
 // settleLimit bounds how long the cluster runs on after the policy returns.
@@ -88,7 +119,12 @@ const settleLimit = time.Hour
 // instance p drained does not count when the idle run stopped it too (its service was
 // already replacing it).
 func Measure(sc Scenario, p Policy, idle *Metrics) Metrics {
-	s := sim.New(sc.Cluster.Clone(), sc.Sim)
+	return measure(sc, sc.Sim, p, idle)
+}
+
+// measure is Measure in the world opts describes (its seed).
+func measure(sc Scenario, opts sim.Options, p Policy, idle *Metrics) Metrics {
+	s := sim.New(sc.Cluster.Clone(), opts)
 	if sc.EventTime.After(s.Now()) {
 		s.Advance(sc.EventTime.Sub(s.Now()))
 	}
@@ -97,11 +133,11 @@ func Measure(sc Scenario, p Policy, idle *Metrics) Metrics {
 
 	cfg := config.Default()
 	ctx, cancel := s.WithTimeout(context.Background(), cfg.FunctionTimeout())
-	decision, err := p.Run(ctx, s, sc)
+	decided, err := p.Run(ctx, s, sc)
 	cancel()
 	s.Settle(settleLimit)
 
-	m := Metrics{Decision: decision, COVBefore: before.cov, MinMoves: before.minMoves}
+	m := Metrics{Decision: decided.Decision, COVBefore: before.cov, MinMoves: before.minMoves, DistanceBefore: before.reach.Moves}
 	if err != nil {
 		m.Error = err.Error()
 	}
@@ -137,6 +173,8 @@ func Measure(sc Scenario, p Policy, idle *Metrics) Metrics {
 	}
 	s.View(func(c *cluster.Cluster) {
 		m.COVAfter = cluster.Round2(cluster.COV(cluster.Counts(c.Distribution())))
+		after := c.Reachable(before.movable)
+		m.DistanceAfter, m.floor = after.Moves, after.COVFloor
 		m.stopped = map[string]bool{}
 		for _, t := range c.AllTasks() {
 			if !t.Live() && !t.StoppedAt.Before(start) {
@@ -163,6 +201,30 @@ func Measure(sc Scenario, p Policy, idle *Metrics) Metrics {
 			}
 		}
 	})
+	floor := before.reach.COVFloor
+	if idle != nil {
+		floor = min(floor, idle.floor)
+	} else {
+		floor = min(floor, m.floor)
+	}
+	m.COVFloor = cluster.Round2(floor)
+	m.Goal, _ = plan.Goal(cfg.COVPercent, m.COVFloor)
+	m.ReachedGoal = m.COVAfter <= m.Goal
+	if m.DistanceBefore > 0 {
+		m.GapClosed = ptr(round2(1 - float64(m.DistanceAfter)/float64(m.DistanceBefore)))
+	}
+	if m.TasksRestarted > 0 {
+		if net := m.DistanceBefore - m.DistanceAfter; net > 0 {
+			m.ChurnPerMove = ptr(round2(float64(m.TasksRestarted) / float64(net)))
+		} else {
+			m.NoNetMove = true
+		}
+	}
+	if pr := decided.Predicted; pr != nil && m.Acted {
+		m.PredictedLow, m.PredictedHigh = ptr(pr.COVLow), ptr(pr.COVHigh)
+		m.InsideRange = pr.COVLow <= m.COVAfter && m.COVAfter <= pr.COVHigh
+		m.PredictedReach = pr.Reaches
+	}
 	return m
 }
 
@@ -170,6 +232,8 @@ func Measure(sc Scenario, p Policy, idle *Metrics) Metrics {
 type state struct {
 	cov           float64
 	minMoves      int
+	reach         cluster.Reach
+	movable       func(*cluster.Service) bool
 	ineligible    map[string]map[string]string // service -> its live tasks -> their instance
 	foreignDrains map[string]bool              // instances DRAINING before the join
 }
@@ -180,6 +244,13 @@ func observe(s *sim.Sim) state {
 		counts := cluster.Counts(c.Distribution())
 		st.cov, st.minMoves = cluster.Round2(cluster.COV(counts)), cluster.MinMoves(counts)
 		eligible, _ := plan.Eligibility(c, config.Default().OptOutTag)
+		names := map[string]bool{}
+		for name := range eligible {
+			names[name] = true
+		}
+		// The settled copy has its own Service values: match by name.
+		st.movable = func(s *cluster.Service) bool { return names[s.Name] }
+		st.reach = c.Reachable(st.movable)
 		for _, svc := range c.Services() {
 			if eligible[svc.Name] != nil {
 				continue
@@ -209,16 +280,32 @@ type Result struct {
 	Tasks     int                `json:"tasks"`
 	Idle      Metrics            `json:"idle"` // the cluster left alone: DAEMON tasks on the joiner, deployments already in flight
 	Policies  map[string]Metrics `json:"policies"`
+	// Seeds are the same runs in every world seed (WorldSeeds): Idle and Policies above
+	// are the first's.
+	Seeds []SeedRuns `json:"seeds"`
 }
+
+// SeedRuns are one world seed's runs of a scenario.
+type SeedRuns struct {
+	Seed     uint64             `json:"seed"`
+	Idle     Metrics            `json:"idle"`
+	Policies map[string]Metrics `json:"policies"`
+}
+
+// WorldSeeds are the simulated worlds every scenario runs in: the seeds decide ECS's
+// ties and which documented reading of the stop rule holds. Predictions never draw
+// from a world's stream (sim.Options.Sample), whatever these numbers.
+func WorldSeeds() []uint64 { return []uint64{1, 2, 3, 4, 5} }
 
 // Idle is the reference run: no policy at all. What the cluster does by itself after
 // the join (a deployment already rolling stops its old tasks) is not a policy's cost.
-var Idle = Policy{Name: "idle", Run: func(context.Context, *sim.Sim, Scenario) (string, error) { return "", nil }}
+var Idle = Policy{Name: "idle", Run: func(context.Context, *sim.Sim, Scenario) (Decided, error) { return Decided{}, nil }}
 
 // Run measures every policy, and the idle reference, on every scenario, on all cores
 // (each run has its own simulator, so the figures do not depend on the order): the idle
 // runs first, since every policy's figures leave out what its scenario's idle run did.
 func Run(scenarios []Scenario, policies []Policy) []Result {
+	seeds := WorldSeeds()
 	out := make([]Result, len(scenarios))
 	for k, sc := range scenarios {
 		live := 0
@@ -227,23 +314,34 @@ func Run(scenarios []Scenario, policies []Policy) []Result {
 				live++
 			}
 		}
-		out[k] = Result{Scenario: sc, Instances: len(sc.Cluster.Instances()), Services: len(sc.Cluster.Services()), Tasks: live,
-			Policies: map[string]Metrics{}}
+		out[k] = Result{Scenario: sc, Instances: len(sc.Cluster.Instances()), Services: len(sc.Cluster.Services()), Tasks: live}
+		for _, seed := range seeds {
+			out[k].Seeds = append(out[k].Seeds, SeedRuns{Seed: seed, Policies: map[string]Metrics{}})
+		}
+	}
+	world := func(sc Scenario, seed uint64) sim.Options {
+		o := sc.Sim
+		o.Seed = seed
+		return o
 	}
 	var mu sync.Mutex
-	parallel(len(scenarios), func(k int) {
-		m := Measure(scenarios[k], Idle, nil)
+	parallel(len(scenarios)*len(seeds), func(j int) {
+		k, w := j/len(seeds), j%len(seeds)
+		m := measure(scenarios[k], world(scenarios[k], seeds[w]), Idle, nil)
 		mu.Lock()
-		out[k].Idle = m
+		out[k].Seeds[w].Idle = m
 		mu.Unlock()
 	})
-	parallel(len(scenarios)*len(policies), func(j int) {
-		k, p := j/len(policies), policies[j%len(policies)]
-		m := Measure(scenarios[k], p, &out[k].Idle)
+	parallel(len(scenarios)*len(seeds)*len(policies), func(j int) {
+		k, w, p := j/(len(seeds)*len(policies)), j/len(policies)%len(seeds), policies[j%len(policies)]
+		m := measure(scenarios[k], world(scenarios[k], seeds[w]), p, &out[k].Seeds[w].Idle)
 		mu.Lock()
-		out[k].Policies[p.Name] = m
+		out[k].Seeds[w].Policies[p.Name] = m
 		mu.Unlock()
 	})
+	for k := range out {
+		out[k].Idle, out[k].Policies = out[k].Seeds[0].Idle, out[k].Seeds[0].Policies
+	}
 	return out
 }
 

@@ -413,7 +413,8 @@ func TestDecisionRecordAndMetrics(t *testing.T) {
 	if err := json.Unmarshal(h.logs.Bytes(), &rec); err != nil {
 		t.Fatalf("not one JSON record: %v\n%s", err, h.logs)
 	}
-	for _, k := range []string{"cluster", "containerInstanceArn", "ec2InstanceId", "decision", "reason", "covBefore", "covPredicted", "services", "instances", "dryRun"} {
+	for _, k := range []string{"cluster", "containerInstanceArn", "ec2InstanceId", "decision", "reason", "covBefore", "covPredicted", "services", "instances", "dryRun",
+		"covPredictedLow", "covPredictedHigh", "covFloor", "reachableMoves", "goal", "samples"} {
 		if _, ok := rec[k]; !ok {
 			t.Errorf("decision record lacks %q", k)
 		}

@@ -30,6 +30,14 @@ const (
 	KeyError        = "error"
 	KeyNotes        = "notes"
 	KeyEnded        = "ended"
+	// The predictions' range and the reachable target.
+	KeyCOVPredictedLow  = "covPredictedLow"
+	KeyCOVPredictedHigh = "covPredictedHigh"
+	KeyCOVFloor         = "covFloor"
+	KeyReachableMoves   = "reachableMoves"
+	KeyGoal             = "goal"
+	KeyFloorBinds       = "floorBinds"
+	KeySamples          = "samples"
 )
 
 // Report is what one invocation decided and did for one cluster.
@@ -63,6 +71,13 @@ func (h *Handler) emit(ctx context.Context, r Report) {
 		slog.Bool(KeyDryRun, r.DryRun),
 		slog.String(KeyTrigger, r.Trigger),
 		slog.Int(KeyMinMoves, r.MinMoves),
+		slog.Float64(KeyCOVPredictedLow, r.COVPredictedLow),
+		slog.Float64(KeyCOVPredictedHigh, r.COVPredictedHigh),
+		slog.Float64(KeyCOVFloor, r.COVFloor),
+		slog.Int(KeyReachableMoves, r.ReachableMoves),
+		slog.Float64(KeyGoal, r.Goal),
+		slog.Bool(KeyFloorBinds, r.FloorBinds),
+		slog.Int(KeySamples, r.Samples),
 		slog.Any(KeyPredictions, r.Predictions),
 		slog.Any(KeySkipped, r.Skipped),
 	}
