@@ -18,7 +18,8 @@ import (
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ecslocal", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("cluster", "", "cluster snapshot to serve (SPEC §8.1)")
+	path := fs.String("cluster", "", "cluster snapshot to serve (README, Snapshots)")
+	seed := fs.Int64("seed", -1, "the simulated world's seed (default: the snapshot's simulation.seed)")
 	listen := fs.String("listen", "127.0.0.1:0", "loopback address to listen on")
 	rebase := fs.Bool("rebase", true, "move the snapshot's clock to now, so its joiners are recent")
 	frozen := fs.Bool("frozen", false, "keep the simulated clock still instead of following the wall clock")
@@ -30,7 +31,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *path == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: ecslocal -cluster SNAPSHOT.json [-listen 127.0.0.1:PORT] [-rebase=false] [-frozen] [-throttle ACTION=N] [-server-error ACTION=N] [-latency ACTION=DURATION]")
+		fmt.Fprintln(stderr, "usage: ecslocal -cluster SNAPSHOT.json [-listen 127.0.0.1:PORT] [-seed N] [-rebase=false] [-frozen] [-throttle ACTION=N] [-server-error ACTION=N] [-latency ACTION=DURATION]")
 		return 2
 	}
 	snap, err := snapshot.Load(*path)
@@ -39,6 +40,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	opts := sim.OptionsFrom(snap.Simulation)
+	if *seed >= 0 {
+		opts.Seed = uint64(*seed)
+	}
 	if *rebase {
 		now := time.Now().UTC().Truncate(time.Second)
 		if !opts.Now.IsZero() {

@@ -77,7 +77,7 @@ type Result struct {
 func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	snapPath := fs.String("cluster", "", "cluster snapshot (SPEC §8.1)")
+	snapPath := fs.String("cluster", "", "cluster snapshot (README, Snapshots)")
 	asJSON := fs.Bool("json", false, "print one JSON object per event")
 	seed := fs.Int64("seed", -1, "the simulated world's seed (default: the snapshot's simulation.seed)")
 	fs.Usage = func() {
