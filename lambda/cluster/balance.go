@@ -126,7 +126,13 @@ func Counts(d []InstanceCount) []int {
 
 // ServiceCountsByInstance counts the service's live tasks per instance ARN (a copy
 // the caller may change).
-func (c *Cluster) ServiceCountsByInstance(s *Service) map[string]int { return maps.Clone(s.onInstance) }
+func (c *Cluster) ServiceCountsByInstance(s *Service) map[string]int {
+	out := make(map[string]int, len(s.onInstance))
+	for i, n := range s.onInstance {
+		out[i.ARN] = n
+	}
+	return out
+}
 
 // ServiceCountsByZone counts the service's live tasks per availability zone (the zone
 // of the instance they run on; Fargate tasks are counted under their own zone), as a

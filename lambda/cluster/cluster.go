@@ -97,7 +97,7 @@ func (c *Cluster) AddService(s *Service) error {
 	}
 	s.tasks = map[string]*Task{}
 	s.running, s.pending = 0, 0
-	s.onInstance, s.inZone = map[string]int{}, map[string]int{}
+	s.onInstance, s.inZone = map[*Instance]int{}, map[string]int{}
 	c.services = append(c.services, s)
 	c.svcIndex[s.Name] = s
 	if s.ARN != "" {
@@ -214,13 +214,13 @@ func (c *Cluster) link(t *Task, d int) {
 		if d > 0 {
 			// The zone the task is counted in is kept with it, so it leaves the same
 			// count it joined even if the instance's zone attribute changes meanwhile.
-			t.zone = t.AvailabilityZone
+			t.zone, t.inst = t.AvailabilityZone, i
 			if i != nil {
 				t.zone = i.Zone
 			}
 		}
 		if i != nil {
-			bump(s.onInstance, i.ARN, d)
+			bump(s.onInstance, i, d)
 		}
 		if t.zone != "" {
 			bump(s.inZone, t.zone, d)
@@ -229,7 +229,7 @@ func (c *Cluster) link(t *Task, d int) {
 }
 
 // bump adds d to m[k], deleting the key at zero so the map only holds live counts.
-func bump(m map[string]int, k string, d int) {
+func bump[K comparable](m map[K]int, k K, d int) {
 	if n := m[k] + d; n != 0 {
 		m[k] = n
 	} else {
@@ -361,10 +361,11 @@ func (c *Cluster) Clone() *Cluster {
 		}
 		_ = n.AddService(&cs)
 		cs.tasks = make(map[string]*Task, len(s.tasks))
-		cs.onInstance = make(map[string]int, len(s.onInstance))
+		cs.onInstance = make(map[*Instance]int, len(s.onInstance))
 	}
 	for _, t := range c.tasks {
 		ct := *t
+		ct.inst = nil // linking points live tasks at the copy's instances; stopped ones at none
 		_ = n.AddTask(&ct)
 	}
 	return n

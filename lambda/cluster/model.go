@@ -239,12 +239,12 @@ type Service struct {
 	// Live tasks per instance ARN and per zone, kept up to date by the cluster's task
 	// methods: placement and the stop choice read them once per task, and rebuilding
 	// them each time is quadratic in the service's size.
-	onInstance map[string]int
+	onInstance map[*Instance]int
 	inZone     map[string]int
 }
 
-// CountOn is the number of the service's live tasks on the instance (by ARN).
-func (s *Service) CountOn(instanceARN string) int { return s.onInstance[instanceARN] }
+// CountOn is the number of the service's live tasks on the instance.
+func (s *Service) CountOn(i *Instance) int { return s.onInstance[i] }
 
 // CountIn is the number of the service's live tasks in the availability zone.
 func (s *Service) CountIn(zone string) int { return s.inZone[zone] }
@@ -340,7 +340,8 @@ type Task struct {
 	Version              int64
 
 	seq  int    // order of addition, for deterministic iteration
-	zone string // the zone its service counts it in (Service.CountIn)
+	zone string    // the zone its service counts it in (Service.CountIn)
+	inst *Instance // the instance it runs on, once linked (nil on Fargate)
 }
 
 // ID is the last segment of the task ARN.

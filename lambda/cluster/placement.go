@@ -228,7 +228,7 @@ func (c *Cluster) PickToStop(s *Service, from []*Task, rule StopRule, rnd func(n
 		if rule == StopAtRandomInZone {
 			return [2]int64{int64(s.inZone[t.zone]), 0}
 		}
-		return [2]int64{int64(s.inZone[t.zone]), int64(s.onInstance[t.InstanceARN])}
+		return [2]int64{int64(s.inZone[t.zone]), int64(s.onInstance[t.inst])}
 	})
 }
 
@@ -238,15 +238,25 @@ func (c *Cluster) PickToStop(s *Service, from []*Task, rule StopRule, rnd func(n
 func (c *Cluster) spreadCount(s *Service, field string) func(*Instance) int64 {
 	switch field {
 	case FieldInstanceID, FieldHost:
-		return func(i *Instance) int64 { return int64(s.onInstance[i.ARN]) }
+		return func(i *Instance) int64 { return int64(s.onInstance[i]) }
 	case FieldZone:
-		return func(i *Instance) int64 { return int64(s.inZone[i.Zone]) }
+		// A handful of zones, one lookup each, instead of hashing a zone per instance.
+		var zones []string
+		var counts []int64
+		return func(i *Instance) int64 {
+			for k, z := range zones {
+				if z == i.Zone {
+					return counts[k]
+				}
+			}
+			n := int64(s.inZone[i.Zone])
+			zones, counts = append(zones, i.Zone), append(counts, n)
+			return n
+		}
 	}
 	counts := map[string]int{}
-	for arn, n := range s.onInstance {
-		if i := c.instIndex[arn]; i != nil {
-			counts[spreadKey(i, field)] += n
-		}
+	for i, n := range s.onInstance {
+		counts[spreadKey(i, field)] += n
 	}
 	return func(i *Instance) int64 { return int64(counts[spreadKey(i, field)]) }
 }

@@ -58,8 +58,8 @@ func (c *Cluster) Reachable(movable func(*Service) bool) Reach {
 			continue
 		}
 		sh := &share{name: s.Name, cur: map[int]int{}}
-		for arn, n := range s.onInstance {
-			if k, ok := pos[arn]; ok {
+		for i, n := range s.onInstance {
+			if k, ok := pos[i.ARN]; ok {
 				sh.cur[k] = n
 				sh.n += n
 				load[k] -= n

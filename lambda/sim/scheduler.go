@@ -30,7 +30,7 @@ func (s *Sim) step(svc *cluster.Service) {
 	s.checkBelowMinHealthy(svc)
 
 	var earliest time.Time
-	for _, t := range svc.Tasks() {
+	for t := range svc.EachTask() { // the minimum: order does not matter
 		if at, ok := s.readyAt[t]; ok && (earliest.IsZero() || at.Before(earliest)) {
 			earliest = at
 		}
@@ -47,7 +47,14 @@ func (s *Sim) step(svc *cluster.Service) {
 
 // promote moves the service's PENDING tasks whose start time has come to RUNNING.
 func (s *Sim) promote(svc *cluster.Service) {
-	for _, t := range svc.Tasks() {
+	// Every due task starts at the same instant: the order does not matter.
+	var due []*cluster.Task
+	for t := range svc.EachTask() {
+		if at, ok := s.readyAt[t]; ok && !at.After(s.now) {
+			due = append(due, t)
+		}
+	}
+	for _, t := range due {
 		if at, ok := s.readyAt[t]; ok && !at.After(s.now) {
 			delete(s.readyAt, t)
 			s.c.SetRunning(t, s.now)
@@ -110,6 +117,15 @@ func (s *Sim) replicaStep(svc *cluster.Service) bool {
 
 	// Stop old tasks while the service keeps its minimum healthy count.
 	healthy := len(keepRunning) + len(oldRunning)
+	if healthy-minHealthy >= len(oldRunning) {
+		// Every old task may stop (the usual second wave of a 100 %/200 % rollout):
+		// which goes first changes nothing, and choosing one at a time is quadratic in
+		// the service's size.
+		for _, t := range oldRunning {
+			s.stopTask(t, stopReason(s.c, t))
+		}
+		oldRunning = nil
+	}
 	for canStop := healthy - minHealthy; canStop > 0 && len(oldRunning) > 0; canStop-- {
 		victim := s.c.PickToStop(svc, oldRunning, s.stopRule, s.rng.IntN)
 		s.stopTask(victim, stopReason(s.c, victim))
