@@ -339,7 +339,7 @@ type Task struct {
 	StopCode             string
 	Version              int64
 
-	seq  int    // order of addition, for deterministic iteration
+	seq  int       // order of addition, for deterministic iteration
 	zone string    // the zone its service counts it in (Service.CountIn)
 	inst *Instance // the instance it runs on, once linked (nil on Fargate)
 }
