@@ -15,24 +15,6 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 )
 
-// spreadOf builds a cluster whose instances run the given numbers of web tasks; the
-// last instance joined a minute ago.
-func spreadOf(t *testing.T, counts ...int) *cluster.Cluster {
-	b := ct.New("demo")
-	total := 0
-	for _, n := range counts {
-		total += n
-	}
-	web := b.Service("web", ct.Desired(int32(total)), ct.TaskSize(16, 16))
-	for k, n := range counts {
-		var opts []ct.InstanceOpt
-		if k == len(counts)-1 {
-			opts = append(opts, ct.RegisteredAt(ct.Epoch.Add(-time.Minute)))
-		}
-		b.Tasks(web, b.Instance("us-east-1a", opts...), n)
-	}
-	return b.Cluster(t)
-}
 
 // fakeExecutor replays a scripted sequence of clusters for Observe and records what it
 // was asked to do.
@@ -70,7 +52,7 @@ func (f *fakeExecutor) Now() time.Time { return ct.Epoch }
 func TestExecuteDrainLoop(t *testing.T) {
 	cfg := config.Default()
 	cfg.DrainMaxInstances = 1
-	start := spreadOf(t, 12, 2, 0)
+	start := ct.Loaded(t, 12, 2, 0)
 	tests := []struct {
 		name       string
 		reads      []*cluster.Cluster
@@ -78,9 +60,9 @@ func TestExecuteDrainLoop(t *testing.T) {
 		wantRounds int
 		wantEnded  string
 	}{
-		{"stops once COV reaches the gate", []*cluster.Cluster{spreadOf(t, 9, 4, 1), spreadOf(t, 5, 5, 4)}, 3, 2, "reached the goal"},
-		{"stops when a round does not lower COV", []*cluster.Cluster{spreadOf(t, 10, 3, 1), spreadOf(t, 11, 2, 1)}, 3, 2, "round 2 did not lower COV"},
-		{"stops after REBALANCE_MAX_RETRY more rounds", []*cluster.Cluster{spreadOf(t, 11, 2, 1), spreadOf(t, 10, 3, 1), spreadOf(t, 9, 4, 1)}, 1, 2, "REBALANCE_MAX_RETRY (1) rounds done"},
+		{"stops once COV reaches the gate", []*cluster.Cluster{ct.Loaded(t, 9, 4, 1), ct.Loaded(t, 5, 5, 4)}, 3, 2, "reached the goal"},
+		{"stops when a round does not lower COV", []*cluster.Cluster{ct.Loaded(t, 10, 3, 1), ct.Loaded(t, 11, 2, 1)}, 3, 2, "round 2 did not lower COV"},
+		{"stops after REBALANCE_MAX_RETRY more rounds", []*cluster.Cluster{ct.Loaded(t, 11, 2, 1), ct.Loaded(t, 10, 3, 1), ct.Loaded(t, 9, 4, 1)}, 1, 2, "REBALANCE_MAX_RETRY (1) rounds done"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

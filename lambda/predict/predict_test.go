@@ -13,24 +13,6 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/predict"
 )
 
-// spreadOf builds a cluster whose instances run the given numbers of web tasks; the
-// last instance joined a minute ago.
-func spreadOf(t *testing.T, counts ...int) *cluster.Cluster {
-	b := ct.New("demo")
-	total := 0
-	for _, n := range counts {
-		total += n
-	}
-	web := b.Service("web", ct.Desired(int32(total)), ct.TaskSize(16, 16))
-	for k, n := range counts {
-		var opts []ct.InstanceOpt
-		if k == len(counts)-1 {
-			opts = append(opts, ct.RegisteredAt(ct.Epoch.Add(-time.Minute)))
-		}
-		b.Tasks(web, b.Instance("us-east-1a", opts...), n)
-	}
-	return b.Cluster(t)
-}
 
 func decide(c *cluster.Cluster, cfg config.Config) plan.Decision {
 	return predict.Decide(context.Background(), predict.Input{Cluster: c, Config: cfg, Now: ct.Epoch, Budget: time.Hour, TaskStart: 30 * time.Second})
@@ -43,7 +25,7 @@ func TestDecideGate(t *testing.T) {
 	for range 19 {
 		counts = append(counts, 10)
 	}
-	d := decide(spreadOf(t, append(counts, 0)...), cfg)
+	d := decide(ct.Loaded(t, append(counts, 0)...), cfg)
 	want := "COV 23.54% is at or below COV_PERCENT 25%; with 20 instances one empty joiner only reaches 23.54%: lower COV_PERCENT for a cluster this size"
 	if d.Action != plan.ActionSkip || d.Reason != want || d.COVBefore != 23.54 {
 		t.Errorf("Decide = %s %q (cov %v), want skip %q", d.Action, d.Reason, d.COVBefore, want)
@@ -120,7 +102,7 @@ func TestPredictionsAreDistributions(t *testing.T) {
 }
 
 func TestSampleSeedsFollowTheInput(t *testing.T) {
-	c := spreadOf(t, 9, 3, 0)
+	c := ct.Loaded(t, 9, 3, 0)
 	a, b := predict.SampleSeeds(c, ct.Epoch, 8), predict.SampleSeeds(c, ct.Epoch, 8)
 	later := predict.SampleSeeds(c, ct.Epoch.Add(time.Second), 8)
 	seen := map[uint64]bool{}

@@ -321,3 +321,26 @@ func JoinEvent(c *cluster.Cluster, i *cluster.Instance, at time.Time) []byte {
 	}
 	return b
 }
+
+// Loaded builds cluster "demo": one zone, one service "web", and instances running the
+// given numbers of its tasks; the last instance joined a minute before Epoch.
+func Loaded(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, counts ...int) *cluster.Cluster {
+	t.Helper()
+	b := New("demo")
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	web := b.Service("web", Desired(int32(total)), TaskSize(16, 16))
+	for k, n := range counts {
+		var opts []InstanceOpt
+		if k == len(counts)-1 {
+			opts = append(opts, RegisteredAt(Epoch.Add(-time.Minute)))
+		}
+		b.Tasks(web, b.Instance("us-east-1a", opts...), n)
+	}
+	return b.Cluster(t)
+}
