@@ -15,7 +15,6 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 )
 
-
 // fakeExecutor replays a scripted sequence of clusters for Observe and records what it
 // was asked to do.
 type fakeExecutor struct {

@@ -13,7 +13,6 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/predict"
 )
 
-
 func decide(c *cluster.Cluster, cfg config.Config) plan.Decision {
 	return predict.Decide(context.Background(), predict.Input{Cluster: c, Config: cfg, Now: ct.Epoch, Budget: time.Hour, TaskStart: 30 * time.Second})
 }
