@@ -20,7 +20,7 @@ type Cluster struct {
 	services  []*Service
 	svcIndex  map[string]*Service // by name and by ARN
 	tasks     []*Task             // every task ever added, in order (stopped ones stay)
-	taskIndex map[string]*Task    // by ARN and by ID
+	taskIndex map[string]*Task    // by ID (the ARN's last segment): one entry a task, half the work of a copy
 
 	placing []*Instance // Place's scratch buffer; never shared with a clone
 }
@@ -57,7 +57,13 @@ func (c *Cluster) Instance(id string) *Instance { return c.instIndex[id] }
 func (c *Cluster) Service(id string) *Service { return c.svcIndex[id] }
 
 // Task finds a task by ARN or ID.
-func (c *Cluster) Task(id string) *Task { return c.taskIndex[id] }
+func (c *Cluster) Task(id string) *Task {
+	t := c.taskIndex[lastSegment(id)]
+	if t != nil && id != t.ID() && id != t.ARN {
+		return nil // an ARN whose last segment matches another task's ID
+	}
+	return t
+}
 
 // ServiceOf returns the service a task belongs to through its group, or nil.
 func (c *Cluster) ServiceOf(t *Task) *Service {
@@ -113,7 +119,7 @@ func (c *Cluster) AddTask(t *Task) error {
 	if t.ARN == "" {
 		return errors.New("task without taskArn")
 	}
-	if c.taskIndex[t.ARN] != nil || c.taskIndex[t.ID()] != nil {
+	if c.taskIndex[t.ID()] != nil {
 		return fmt.Errorf("duplicate task %s", t.ARN)
 	}
 	if t.InstanceARN != "" && c.instIndex[t.InstanceARN] == nil {
@@ -124,7 +130,6 @@ func (c *Cluster) AddTask(t *Task) error {
 	}
 	t.seq = len(c.tasks)
 	c.tasks = append(c.tasks, t)
-	c.taskIndex[t.ARN] = t
 	c.taskIndex[t.ID()] = t
 	if t.Live() {
 		c.link(t, +1)
@@ -363,10 +368,18 @@ func (c *Cluster) Clone() *Cluster {
 		cs.tasks = make(map[string]*Task, len(s.tasks))
 		cs.onInstance = make(map[*Instance]int, len(s.onInstance))
 	}
-	for _, t := range c.tasks {
-		ct := *t
-		ct.inst = nil // linking points live tasks at the copy's instances; stopped ones at none
-		_ = n.AddTask(&ct)
+	// The tasks go into one allocation, and skip AddTask's checks: the source already
+	// passed them. Linking points live tasks at the copy's instances.
+	tasks := make([]Task, len(c.tasks))
+	for k, t := range c.tasks {
+		tasks[k] = *t
+		ct := &tasks[k]
+		ct.inst = nil
+		n.tasks = append(n.tasks, ct)
+		n.taskIndex[ct.ID()] = ct
+		if ct.Live() {
+			n.link(ct, +1)
+		}
 	}
 	return n
 }
