@@ -85,7 +85,7 @@ func (c *Cluster) AddInstance(i *Instance) error {
 	if v, ok := i.Attribute(ZoneAttribute); ok {
 		i.Zone = v
 	}
-	i.tasks = map[string]*Task{}
+	i.tasks = taskSet{}
 	i.running, i.pending = 0, 0
 	c.instances = append(c.instances, i)
 	c.instIndex[i.ARN] = i
@@ -101,7 +101,7 @@ func (c *Cluster) AddService(s *Service) error {
 	if c.svcIndex[s.Name] != nil || (s.ARN != "" && c.svcIndex[s.ARN] != nil) {
 		return fmt.Errorf("duplicate service %s", s.Name)
 	}
-	s.tasks = map[string]*Task{}
+	s.tasks = taskSet{}
 	s.running, s.pending = 0, 0
 	s.onInstance, s.inZone = map[*Instance]int{}, map[string]int{}
 	c.services = append(c.services, s)
@@ -201,18 +201,18 @@ func (c *Cluster) link(t *Task, d int) {
 	i := c.instIndex[t.InstanceARN]
 	if i != nil {
 		if d > 0 {
-			i.tasks[t.ARN] = t
+			i.tasks[t] = struct{}{}
 		} else {
-			delete(i.tasks, t.ARN)
+			delete(i.tasks, t)
 		}
 		i.running += d * desiredRunning
 		i.pending += d * pending
 	}
 	if s := c.ServiceOf(t); s != nil {
 		if d > 0 {
-			s.tasks[t.ARN] = t
+			s.tasks[t] = struct{}{}
 		} else {
-			delete(s.tasks, t.ARN)
+			delete(s.tasks, t)
 		}
 		s.running += d * running
 		s.pending += d * pending
@@ -254,7 +254,7 @@ func (c *Cluster) Validate() error {
 			errs = append(errs, fmt.Errorf("container instance %s: remaining resources (cpu %d, memory %d) exceed registered (cpu %d, memory %d)", i.ARN, i.Remaining.CPU, i.Remaining.Memory, i.Registered.CPU, i.Registered.Memory))
 		}
 		var used Resources
-		for _, t := range i.tasks {
+		for t := range i.tasks {
 			used = used.Add(t.Size)
 		}
 		if reserved := i.Registered.Sub(i.Remaining); !reserved.Fits(used) {
@@ -347,7 +347,7 @@ func (c *Cluster) Clone() *Cluster {
 		ci.Attributes = slices.Clone(i.Attributes)
 		_ = n.AddInstance(&ci) // cannot fail: the source had no duplicates
 		ci.Remaining = i.Remaining
-		ci.tasks = make(map[string]*Task, len(i.tasks))
+		ci.tasks = make(taskSet, len(i.tasks))
 	}
 	for _, s := range c.services {
 		cs := *s
@@ -365,7 +365,7 @@ func (c *Cluster) Clone() *Cluster {
 			cs.Deployments[k] = &cd
 		}
 		_ = n.AddService(&cs)
-		cs.tasks = make(map[string]*Task, len(s.tasks))
+		cs.tasks = make(taskSet, len(s.tasks))
 		cs.onInstance = make(map[*Instance]int, len(s.onInstance))
 	}
 	// The tasks go into one allocation, and skip AddTask's checks: the source already

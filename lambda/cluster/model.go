@@ -106,7 +106,7 @@ type Instance struct {
 	CapacityProviderName string
 	Version              int64
 
-	tasks   map[string]*Task // live (not STOPPED) tasks on the instance
+	tasks   taskSet // live (not STOPPED) tasks on the instance
 	running int              // tasks whose desired status is RUNNING
 	pending int              // tasks whose last status is PENDING
 }
@@ -233,7 +233,7 @@ type Service struct {
 	// service's existing tasks.
 	TaskSize Resources
 
-	tasks   map[string]*Task // live tasks of the service
+	tasks   taskSet // live tasks of the service
 	running int              // last status RUNNING
 	pending int              // last status PENDING
 	// Live tasks per instance ARN and per zone, kept up to date by the cluster's task
@@ -260,11 +260,15 @@ func (s *Service) Tasks() []*Task { return ordered(s.tasks) }
 
 // EachTask yields the live tasks of the service in no particular order: for counts and
 // checks that do not depend on it, without Tasks' sorted copy.
-func (s *Service) EachTask() iter.Seq[*Task] { return maps.Values(s.tasks) }
+func (s *Service) EachTask() iter.Seq[*Task] { return maps.Keys(s.tasks) }
 
-func ordered(m map[string]*Task) []*Task {
+// taskSet holds live tasks, keyed by pointer: cheaper to hash than their ARNs, and
+// every copy of a cluster rebuilds them.
+type taskSet map[*Task]struct{}
+
+func ordered(m taskSet) []*Task {
 	out := make([]*Task, 0, len(m))
-	for _, t := range m {
+	for t := range m {
 		out = append(out, t)
 	}
 	slices.SortFunc(out, func(a, b *Task) int { return a.seq - b.seq })

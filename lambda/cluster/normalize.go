@@ -53,7 +53,7 @@ func NormalizeTaskStatus(last, desired string) (string, error) {
 func (c *Cluster) DeriveTaskSizes() {
 	for _, s := range c.services {
 		var size Resources
-		for _, t := range s.tasks {
+		for t := range s.tasks {
 			size.CPU = max(size.CPU, t.Size.CPU)
 			size.Memory = max(size.Memory, t.Size.Memory)
 		}

@@ -119,7 +119,7 @@ func (c *Cluster) hosts(out []*Instance, s *Service, size Resources, distinct bo
 func satisfies(i *Instance, s *Service, cons []constraint) bool {
 	for _, k := range cons {
 		if k.distinct {
-			for _, t := range i.tasks {
+			for t := range i.tasks {
 				if t.ServiceName() == s.Name {
 					return false
 				}
