@@ -107,8 +107,8 @@ type Instance struct {
 	Version              int64
 
 	tasks   taskSet // live (not STOPPED) tasks on the instance
-	running int              // tasks whose desired status is RUNNING
-	pending int              // tasks whose last status is PENDING
+	running int     // tasks whose desired status is RUNNING
+	pending int     // tasks whose last status is PENDING
 }
 
 // ID is the last segment of the ARN, which ECS accepts wherever it takes an ARN.
@@ -234,8 +234,8 @@ type Service struct {
 	TaskSize Resources
 
 	tasks   taskSet // live tasks of the service
-	running int              // last status RUNNING
-	pending int              // last status PENDING
+	running int     // last status RUNNING
+	pending int     // last status PENDING
 	// Live tasks per instance ARN and per zone, kept up to date by the cluster's task
 	// methods: placement and the stop choice read them once per task, and rebuilding
 	// them each time is quadratic in the service's size.
