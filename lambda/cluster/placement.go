@@ -17,18 +17,19 @@ const (
 	FieldZone       = "attribute:" + ZoneAttribute
 )
 
-// DefaultPlacement is what ECS applies to service tasks with no placement strategy:
+// defaultPlacement is what ECS applies to service tasks with no placement strategy:
 // balance across availability zones, then favour the instances with the fewest tasks of
-// the service (ECS Developer Guide, "How Amazon ECS places tasks"; ecs-facts §3).
-var DefaultPlacement = []PlacementStrategy{
+// the service (ECS Developer Guide, "How Amazon ECS places tasks").
+var defaultPlacement = []PlacementStrategy{
 	{Type: StrategySpread, Field: FieldZone},
 	{Type: StrategySpread, Field: FieldInstanceID},
 }
 
-// EffectivePlacement returns the service's placement strategy, or ECS's default.
+// EffectivePlacement returns the service's placement strategy, or ECS's default. The
+// slice is shared: read it, do not change it (placement calls this for every task).
 func (s *Service) EffectivePlacement() []PlacementStrategy {
 	if len(s.PlacementStrategy) == 0 {
-		return DefaultPlacement
+		return defaultPlacement
 	}
 	return s.PlacementStrategy
 }
