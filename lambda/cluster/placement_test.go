@@ -176,37 +176,30 @@ func arnOf(i *cluster.Instance) string {
 }
 
 func TestPickToStop(t *testing.T) {
-	t.Run("spread: the zone with most of the service's tasks, then the fullest instance", func(t *testing.T) {
+	// Zone a: a1 with 1 web task, a2 with 2; zone b: c1 with 2 (as many as a2, but its
+	// zone holds fewer). The candidates are one task of each instance.
+	zones := func(t *testing.T) (c *cluster.Cluster, s *cluster.Service, onA1, onA2, onC1 *cluster.Task) {
 		b := ct.New("demo")
-		a1 := b.Instance("us-east-1a")
-		a2 := b.Instance("us-east-1a")
-		c1 := b.Instance("us-east-1b")
-		s := b.Service("web", ct.Desired(5))
-		ta1 := b.Tasks(s, a1, 1)
-		ta2 := b.Tasks(s, a2, 2)
-		tc1 := b.Tasks(s, c1, 2) // c1 holds as many as a2, but its zone holds fewer
-		c := b.Cluster(t)
-		from := []*cluster.Task{tc1[0], ta1[0], ta2[0]}
-		if got := c.PickToStop(s, from, cluster.StopOnBusiestInstance, first); got != ta2[0] {
+		a1, a2, c1 := b.Instance("us-east-1a"), b.Instance("us-east-1a"), b.Instance("us-east-1b")
+		s = b.Service("web", ct.Desired(5))
+		onA1, onA2, onC1 = b.Tasks(s, a1, 1)[0], b.Tasks(s, a2, 2)[0], b.Tasks(s, c1, 2)[0]
+		return b.Cluster(t), s, onA1, onA2, onC1
+	}
+	t.Run("spread: the zone with most of the service's tasks, then the fullest instance", func(t *testing.T) {
+		c, s, onA1, onA2, onC1 := zones(t)
+		from := []*cluster.Task{onC1, onA1, onA2}
+		if got := c.PickToStop(s, from, cluster.StopOnBusiestInstance, first); got != onA2 {
 			t.Errorf("PickToStop = task on %s, want the task on a2 (zone a has 3, a2 has 2)", got.InstanceARN)
 		}
 	})
 	t.Run("spread, random within the zone: any task of the fullest zone", func(t *testing.T) {
-		b := ct.New("demo")
-		a1 := b.Instance("us-east-1a")
-		a2 := b.Instance("us-east-1a")
-		c1 := b.Instance("us-east-1b")
-		s := b.Service("web", ct.Desired(5))
-		ta1 := b.Tasks(s, a1, 1)
-		ta2 := b.Tasks(s, a2, 2)
-		tc1 := b.Tasks(s, c1, 2)
-		c := b.Cluster(t)
-		from := []*cluster.Task{tc1[0], ta1[0], ta2[0]}
+		c, s, onA1, onA2, onC1 := zones(t)
+		from := []*cluster.Task{onC1, onA1, onA2}
 		// first picks the first of the tied: a1's task, which the other reading never stops.
-		if got := c.PickToStop(s, from, cluster.StopAtRandomInZone, first); got != ta1[0] {
+		if got := c.PickToStop(s, from, cluster.StopAtRandomInZone, first); got != onA1 {
 			t.Errorf("PickToStop = task on %s, want the task on a1 (every task of zone a ties)", got.InstanceARN)
 		}
-		if got := c.PickToStop(s, from, cluster.StopAtRandomInZone, func(n int) int { return n - 1 }); got != ta2[0] {
+		if got := c.PickToStop(s, from, cluster.StopAtRandomInZone, func(n int) int { return n - 1 }); got != onA2 {
 			t.Errorf("PickToStop = task on %s, want the task on a2 (the last of zone a's)", got.InstanceARN)
 		}
 	})

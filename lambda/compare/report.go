@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
 )
 
 // Summary is one policy over every scenario. The churn ratio is tasks restarted over
@@ -152,10 +153,11 @@ func summarizeSeeds(s *Summary, runs []named, ours bool) {
 	}
 	s.MeanCOVAfterAllSeeds = round2(s.MeanCOVAfterAllSeeds)
 	if len(gaps) > 0 {
-		s.MedianGapClosed = ptr(round2(median(gaps)))
+		med, _, _ := plan.Spread(gaps)
+		s.MedianGapClosed = ptr(round2(med))
 	}
 	if len(churns) > 0 {
-		if m := median(churns); !math.IsInf(m, 1) {
+		if m, _, _ := plan.Spread(churns); !math.IsInf(m, 1) {
 			s.MedianChurnPerMove = ptr(round2(m))
 		}
 	}
@@ -163,16 +165,6 @@ func summarizeSeeds(s *Summary, runs []named, ours bool) {
 		s.Calibration = ptr(round2(float64(inside) / float64(s.RunsActed)))
 		s.FalseReach = ptr(round2(float64(falseReach) / float64(s.RunsActed)))
 	}
-}
-
-func median(v []float64) float64 {
-	v = slices.Clone(v)
-	slices.Sort(v)
-	n := len(v)
-	if n%2 == 0 {
-		return (v[n/2-1] + v[n/2]) / 2
-	}
-	return v[n/2]
 }
 
 type named struct {
