@@ -52,6 +52,7 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 	counts := cluster.Counts(c.Distribution())
 	cov := cluster.COV(counts)
 	eligible, skipped := plan.Eligibility(c, cfg.OptOutTag)
+	// By name, so it holds for the simulated copies too.
 	movable := func(s *cluster.Service) bool { return eligible[s.Name] != nil }
 	d := plan.Decision{Action: plan.ActionSkip, COVBefore: cluster.Round2(cov), MinMoves: cluster.MinMoves(counts), Skipped: skipped, Goal: cfg.COVPercent}
 	d.COVPredicted, d.COVPredictedLow, d.COVPredictedHigh = d.COVBefore, d.COVBefore, d.COVBefore
@@ -131,16 +132,10 @@ type predictor struct {
 	started   time.Time
 }
 
+// newPredictor prepares the samples and runs doing nothing on each. movable must match
+// services by name: the simulated copies have Service values of their own.
 func newPredictor(ctx context.Context, in Input, movable func(*cluster.Service) bool, cov float64) *predictor {
-	names := map[string]bool{}
-	for _, s := range in.Cluster.Services() {
-		if movable(s) {
-			names[s.Name] = true
-		}
-	}
-	p := &predictor{ctx: ctx, in: in, goal: in.Config.COVPercent, covBefore: cov,
-		// The simulated copies have their own Service values: match by name.
-		movable: func(s *cluster.Service) bool { return names[s.Name] }}
+	p := &predictor{ctx: ctx, in: in, goal: in.Config.COVPercent, covBefore: cov, movable: movable}
 	if in.Clock != nil {
 		p.started = in.Clock()
 	}
