@@ -23,6 +23,7 @@ type Cluster struct {
 	taskIndex map[string]*Task    // by ID (the ARN's last segment): one entry a task, half the work of a copy
 
 	placing []*Instance // Place's scratch buffer; never shared with a clone
+	journal journal     // what changed since the open checkpoints (journal.go)
 }
 
 // New returns an empty cluster. region and account are used for the ARNs the cluster
@@ -129,6 +130,7 @@ func (c *Cluster) AddTask(t *Task) error {
 		return fmt.Errorf("task %s belongs to service %s, which is not in the cluster", t.ARN, name)
 	}
 	t.seq = len(c.tasks)
+	t.epoch = c.journal.epoch // new since the checkpoint: a rollback drops it, nothing to save
 	c.tasks = append(c.tasks, t)
 	c.taskIndex[t.ID()] = t
 	if t.Live() {
@@ -144,6 +146,7 @@ func (c *Cluster) StartTask(t *Task) error {
 		return err
 	}
 	if i := c.instIndex[t.InstanceARN]; i != nil && t.Live() {
+		c.ChangingInstance(i)
 		i.Remaining = i.Remaining.Sub(t.Size)
 		i.Version++
 	}
@@ -155,6 +158,7 @@ func (c *Cluster) SetRunning(t *Task, at time.Time) {
 	if t.LastStatus != TaskPending {
 		return
 	}
+	c.ChangingTask(t)
 	c.link(t, -1)
 	t.LastStatus = TaskRunning
 	t.StartedAt = at
@@ -170,6 +174,7 @@ func (c *Cluster) StopTask(t *Task, at time.Time, reason string) {
 	if !t.Live() {
 		return
 	}
+	c.ChangingTask(t)
 	c.link(t, -1)
 	t.LastStatus = TaskStopped
 	t.DesiredStatus = TaskStopped
@@ -178,6 +183,7 @@ func (c *Cluster) StopTask(t *Task, at time.Time, reason string) {
 	t.StopCode = "ServiceSchedulerInitiated"
 	t.Version++
 	if i := c.instIndex[t.InstanceARN]; i != nil {
+		c.ChangingInstance(i)
 		i.Remaining = i.Remaining.Add(t.Size)
 		i.Version++
 	}
@@ -198,8 +204,10 @@ func (c *Cluster) link(t *Task, d int) {
 	if t.DesiredStatus == TaskRunning {
 		desiredRunning = 1
 	}
+	c.ChangingTask(t)
 	i := c.instIndex[t.InstanceARN]
 	if i != nil {
+		c.ChangingInstance(i)
 		if d > 0 {
 			i.tasks[t] = struct{}{}
 		} else {
@@ -209,6 +217,7 @@ func (c *Cluster) link(t *Task, d int) {
 		i.pending += d * pending
 	}
 	if s := c.ServiceOf(t); s != nil {
+		c.ChangingService(s)
 		if d > 0 {
 			s.tasks[t] = struct{}{}
 		} else {
@@ -344,6 +353,7 @@ func (c *Cluster) Clone() *Cluster {
 	n.tasks, n.taskIndex = make([]*Task, 0, len(c.tasks)), make(map[string]*Task, len(c.taskIndex))
 	for _, i := range c.instances {
 		ci := *i
+		ci.epoch = 0
 		ci.Attributes = slices.Clone(i.Attributes)
 		_ = n.AddInstance(&ci) // cannot fail: the source had no duplicates
 		ci.Remaining = i.Remaining
@@ -351,6 +361,7 @@ func (c *Cluster) Clone() *Cluster {
 	}
 	for _, s := range c.services {
 		cs := *s
+		cs.epoch = 0
 		cs.CapacityProviderStrategy = slices.Clone(s.CapacityProviderStrategy)
 		cs.PlacementStrategy = slices.Clone(s.PlacementStrategy)
 		cs.PlacementConstraints = slices.Clone(s.PlacementConstraints)
@@ -374,7 +385,7 @@ func (c *Cluster) Clone() *Cluster {
 	for k, t := range c.tasks {
 		tasks[k] = *t
 		ct := &tasks[k]
-		ct.inst = nil
+		ct.inst, ct.epoch = nil, 0
 		n.tasks = append(n.tasks, ct)
 		n.taskIndex[ct.ID()] = ct
 		if ct.Live() {

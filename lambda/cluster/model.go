@@ -109,6 +109,7 @@ type Instance struct {
 	tasks   taskSet // live (not STOPPED) tasks on the instance
 	running int     // tasks whose desired status is RUNNING
 	pending int     // tasks whose last status is PENDING
+	epoch   uint64  // the journal's epoch when it last saved the instance
 }
 
 // ID is the last segment of the ARN, which ECS accepts wherever it takes an ARN.
@@ -241,6 +242,7 @@ type Service struct {
 	// them each time is quadratic in the service's size.
 	onInstance map[*Instance]int
 	inZone     map[string]int
+	epoch      uint64 // the journal's epoch when it last saved the service
 }
 
 // CountOn is the number of the service's live tasks on the instance.
@@ -345,7 +347,8 @@ type Task struct {
 
 	seq  int       // order of addition, for deterministic iteration
 	zone string    // the zone its service counts it in (Service.CountIn)
-	inst *Instance // the instance it runs on, once linked (nil on Fargate)
+	inst  *Instance // the instance it runs on, once linked (nil on Fargate)
+	epoch uint64    // the journal's epoch when it last saved the task
 }
 
 // ID is the last segment of the task ARN.
