@@ -248,6 +248,10 @@ type Service struct {
 // CountOn is the number of the service's live tasks on the instance.
 func (s *Service) CountOn(i *Instance) int { return s.onInstance[i] }
 
+// OnInstances yields each instance running live tasks of the service, with their
+// number, in no particular order.
+func (s *Service) OnInstances() iter.Seq2[*Instance, int] { return maps.All(s.onInstance) }
+
 // CountIn is the number of the service's live tasks in the availability zone.
 func (s *Service) CountIn(zone string) int { return s.inZone[zone] }
 

@@ -205,7 +205,10 @@ func (s *Sim) daemonStep(svc *cluster.Service) bool {
 			}
 		}
 	}
-	svc.DesiredCount = int32(len(eligible))
+	if n := int32(len(eligible)); svc.DesiredCount != n {
+		s.c.ChangingService(svc)
+		svc.DesiredCount = n
+	}
 	return unfinished
 }
 
@@ -308,6 +311,7 @@ func (s *Sim) wakeStalled() {
 // instanceChanged reacts to an instance joining or changing state: its services and
 // every daemon service look again, and stalled services may now fit.
 func (s *Sim) instanceChanged(i *cluster.Instance) {
+	s.c.ChangingInstance(i)
 	i.Version++
 	for _, t := range i.Tasks() {
 		if svc := s.c.ServiceOf(t); svc != nil {
@@ -330,7 +334,7 @@ func (s *Sim) refreshDeployments(svc *cluster.Service) {
 		return
 	}
 	running, pending := map[string]int32{}, map[string]int32{}
-	for _, t := range svc.Tasks() {
+	for t := range svc.EachTask() { // counts: order does not matter
 		id := t.StartedBy
 		if !hasDeployment(svc, id) {
 			id = p.ID
@@ -341,6 +345,20 @@ func (s *Sim) refreshDeployments(svc *cluster.Service) {
 			pending[id]++
 		}
 	}
+	// Most steps of a settled service change nothing here; the cluster's journal saves
+	// the service only when something does.
+	changed, left := p.DesiredCount != svc.DesiredCount, 0
+	for _, d := range svc.Deployments {
+		changed = changed || d.RunningCount != running[d.ID] || d.PendingCount != pending[d.ID]
+		if d == p || running[d.ID]+pending[d.ID] > 0 {
+			left++
+		}
+	}
+	done := p.RolloutState == cluster.RolloutInProgress && left == 1 && running[p.ID] == svc.DesiredCount && pending[p.ID] == 0
+	if !changed && !done && left == len(svc.Deployments) {
+		return
+	}
+	s.c.ChangingService(svc)
 	kept := svc.Deployments[:0]
 	for _, d := range svc.Deployments {
 		d.RunningCount, d.PendingCount = running[d.ID], pending[d.ID]
@@ -350,8 +368,7 @@ func (s *Sim) refreshDeployments(svc *cluster.Service) {
 	}
 	svc.Deployments = kept
 	p.DesiredCount = svc.DesiredCount
-	if p.RolloutState == cluster.RolloutInProgress && len(svc.Deployments) == 1 &&
-		p.RunningCount == svc.DesiredCount && p.PendingCount == 0 {
+	if done {
 		p.RolloutState = cluster.RolloutCompleted
 		p.RolloutStateReason = "ECS deployment " + p.ID + " completed."
 		p.UpdatedAt = s.now
@@ -379,16 +396,40 @@ func (s *Sim) isBelowMinHealthy(svc *cluster.Service) bool {
 // checkBelowMinHealthy counts a service falling below its minimum healthy count (not
 // staying below it).
 func (s *Sim) checkBelowMinHealthy(svc *cluster.Service) {
-	below := s.isBelowMinHealthy(svc)
-	if below && !s.below[svc] {
+	switch below := s.isBelowMinHealthy(svc); {
+	case below && !s.below[svc]:
 		s.stats.BelowMinHealthy++
 		s.logEvent(svc, "fell below its minimum healthy percent")
+		s.below[svc] = true
+	case !below:
+		delete(s.below, svc) // it holds the services below only: a checkpoint copies it
 	}
-	s.below[svc] = below
+}
+
+// steady reports a REPLICA service a step would not change: one deployment, done,
+// running its desired count, nothing PENDING and nothing on a DRAINING instance. A
+// new simulator gives every other service a first look; at ECS's maximums nearly
+// every service is steady, and stepping them all is most of a short run.
+func steady(svc *cluster.Service) bool {
+	if svc.IsDaemon() || svc.Status != cluster.ServiceActive || svc.PendingCount() > 0 ||
+		svc.RunningCount() != int(svc.DesiredCount) || len(svc.Deployments) > 1 {
+		return false
+	}
+	if p := svc.Primary(); p != nil && (p.RolloutState == cluster.RolloutInProgress ||
+		int(p.RunningCount) != svc.RunningCount() || p.PendingCount != 0 || p.DesiredCount != svc.DesiredCount) {
+		return false
+	}
+	for i := range svc.OnInstances() {
+		if i.Status == cluster.StatusDraining {
+			return false
+		}
+	}
+	return true
 }
 
 // newDeployment makes a new PRIMARY deployment of svc, as UpdateService does.
 func (s *Sim) newDeployment(svc *cluster.Service, taskDefinition string) *cluster.Deployment {
+	s.c.ChangingService(svc)
 	for _, d := range svc.Deployments {
 		d.Status = cluster.DeploymentActive
 	}

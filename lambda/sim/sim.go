@@ -59,6 +59,7 @@ type Sim struct {
 	now       time.Time
 	taskStart time.Duration
 	rng       *rand.Rand
+	pcg       *rand.PCG // rng's state, which a checkpoint saves
 	stopRule  cluster.StopRule
 
 	queue     stepQueue
@@ -70,7 +71,7 @@ type Sim struct {
 	calls    []Call
 	counts   map[string]int
 	faults   FaultFunc
-	below    map[*cluster.Service]bool
+	below    map[*cluster.Service]bool // the services below their minimum healthy count
 	stats    Stats
 	eventLog []Event
 }
@@ -88,11 +89,13 @@ func New(c *cluster.Cluster, o Options) *Sim {
 	if o.StopRule != nil {
 		rule = *o.StopRule
 	}
+	pcg := rand.NewPCG(o.Seed, o.Seed^stream)
 	s := &Sim{
 		c:         c,
 		now:       o.Now,
 		taskStart: o.TaskStart,
-		rng:       rand.New(rand.NewPCG(o.Seed, o.Seed^stream)),
+		rng:       rand.New(pcg),
+		pcg:       pcg,
 		stopRule:  rule,
 		next:      map[*cluster.Service]time.Time{},
 		stalled:   map[*cluster.Service]bool{},
@@ -105,11 +108,16 @@ func New(c *cluster.Cluster, o Options) *Sim {
 			s.readyAt[t] = s.now.Add(s.taskStart)
 		}
 	}
-	// Every service gets a first look: deployments in progress, tasks on DRAINING
-	// instances and daemons missing from instances carry on as ECS would.
+	// Every service that is not steady gets a first look: deployments in progress,
+	// tasks on DRAINING instances and daemons missing from instances carry on as ECS
+	// would.
 	for _, svc := range c.Services() {
-		s.below[svc] = s.isBelowMinHealthy(svc)
-		s.schedule(svc, s.now)
+		if s.isBelowMinHealthy(svc) {
+			s.below[svc] = true
+		}
+		if !steady(svc) {
+			s.schedule(svc, s.now)
+		}
 	}
 	return s
 }

@@ -48,6 +48,7 @@ func (s *Sim) UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, _ .
 			if svc.IsDaemon() {
 				return nil, invalidParameter("The daemon scheduling strategy does not support a desired count for services.")
 			}
+			s.c.ChangingService(svc)
 			svc.DesiredCount = *in.DesiredCount
 			s.schedule(svc, s.now)
 		}
@@ -74,6 +75,7 @@ func (s *Sim) attributeUnknownTasks(svc *cluster.Service) {
 	}
 	for _, t := range svc.Tasks() {
 		if !hasDeployment(svc, t.StartedBy) {
+			s.c.ChangingTask(t)
 			t.StartedBy = p.ID
 		}
 	}
@@ -127,6 +129,7 @@ func (s *Sim) UpdateContainerInstancesState(ctx context.Context, in *ecs.UpdateC
 		out.ContainerInstances, out.Failures = describe(s, f, "container-instance", in.ContainerInstances, s.instance,
 			func(i *cluster.Instance) types.ContainerInstance {
 				if i.Status != to {
+					s.c.ChangingInstance(i)
 					i.Status = to
 					s.instanceChanged(i)
 				}
@@ -181,6 +184,7 @@ func (s *Sim) PutAttributes(ctx context.Context, in *ecs.PutAttributesInput, _ .
 			}
 		}
 		for k, a := range in.Attributes {
+			s.c.ChangingInstance(targets[k])
 			targets[k].SetAttribute(*a.Name, aws.ToString(a.Value))
 			targets[k].Version++
 		}
@@ -196,6 +200,7 @@ func (s *Sim) DeleteAttributes(ctx context.Context, in *ecs.DeleteAttributesInpu
 			return nil, err
 		}
 		for k, a := range in.Attributes {
+			s.c.ChangingInstance(targets[k])
 			if targets[k].DeleteAttribute(*a.Name) {
 				targets[k].Version++
 			}

@@ -1,0 +1,75 @@
+package sim
+
+import (
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+)
+
+// Mark is a point of the simulation to come back to: the cluster, the clock, the
+// random stream, the scheduler's queue and the counters. A prediction forks the
+// simulated future this way instead of copying the cluster for every candidate:
+// Checkpoint, run a candidate, measure, Rollback.
+type Mark struct {
+	cluster   cluster.Mark
+	now       time.Time
+	pcg       rand.PCG
+	queue     stepQueue
+	next      map[*cluster.Service]time.Time
+	stalled   map[*cluster.Service]bool
+	readyAt   map[*cluster.Task]time.Time
+	below     map[*cluster.Service]bool
+	deadlines []*deadlineCtx
+	calls     int
+	events    int
+	counts    map[string]int
+	stats     Stats
+	faults    FaultFunc
+}
+
+// Checkpoint marks the simulation's state for Rollback; checkpoints nest. Contexts made
+// on the virtual clock before it do not expire until the rollback: what runs in
+// between is a what-if, and whoever waits on them never sees it.
+func (s *Sim) Checkpoint() Mark {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := Mark{
+		cluster: s.c.Checkpoint(),
+		now:     s.now,
+		pcg:     *s.pcg,
+		queue:   stepQueue{items: slices.Clone(s.queue.items), seq: s.queue.seq},
+		next:    maps.Clone(s.next),
+		stalled: maps.Clone(s.stalled),
+		readyAt: maps.Clone(s.readyAt),
+		below:   maps.Clone(s.below),
+		calls:   len(s.calls),
+		events:  len(s.eventLog),
+		counts:  maps.Clone(s.counts),
+		stats:   s.stats,
+		faults:  s.faults,
+
+		deadlines: s.deadlines,
+	}
+	s.deadlines = nil
+	return m
+}
+
+// Rollback returns the simulation to m, the latest checkpoint not rolled back yet.
+// Contexts made since m never expire.
+func (s *Sim) Rollback(m Mark) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.c.Rollback(m.cluster)
+	s.now = m.now
+	*s.pcg = m.pcg
+	s.queue = m.queue
+	s.next, s.stalled, s.readyAt, s.below = m.next, m.stalled, m.readyAt, m.below
+	s.deadlines = m.deadlines
+	clear(s.calls[m.calls:])
+	s.calls = s.calls[:m.calls]
+	s.eventLog = s.eventLog[:m.events]
+	s.counts, s.stats, s.faults = m.counts, m.stats, m.faults
+}
