@@ -349,8 +349,8 @@ type Task struct {
 	StopCode             string
 	Version              int64
 
-	seq  int       // order of addition, for deterministic iteration
-	zone string    // the zone its service counts it in (Service.CountIn)
+	seq   int       // order of addition, for deterministic iteration
+	zone  string    // the zone its service counts it in (Service.CountIn)
 	inst  *Instance // the instance it runs on, once linked (nil on Fargate)
 	epoch uint64    // the journal's epoch when it last saved the task
 }
