@@ -11,6 +11,7 @@ package predict
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -61,7 +62,7 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 		return d
 	}
 	reach := c.Reachable(movable)
-	p := newPredictor(ctx, in, movable, cov)
+	p := newPredictor(ctx, in, movable, cov, reach)
 	d.Samples, d.SampleSeed = len(p.opts), p.opts[0].Seed
 	// A deployment already rolling moves tasks the rebalancer may not touch: the floor
 	// is the lower of today's and the one the cluster reaches by itself.
@@ -120,22 +121,26 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 	return d
 }
 
-// predictor runs candidates on the samples.
+// predictor runs candidates on the samples. Every run starts from one copy of the
+// cluster and rolls back to it (sim.Checkpoint): copying 50,000 tasks per candidate
+// cost more than running it.
 type predictor struct {
 	ctx       context.Context
 	in        Input
 	goal      float64
 	covBefore float64
+	reach     cluster.Reach // of the cluster as read
 	movable   func(*cluster.Service) bool
+	base      *cluster.Cluster // the copy every run starts from
 	opts      []sim.Options
 	idle      []result // doing nothing, per sample
 	started   time.Time
 }
 
 // newPredictor prepares the samples and runs doing nothing on each. movable must match
-// services by name: the simulated copies have Service values of their own.
-func newPredictor(ctx context.Context, in Input, movable func(*cluster.Service) bool, cov float64) *predictor {
-	p := &predictor{ctx: ctx, in: in, goal: in.Config.COVPercent, covBefore: cov, movable: movable}
+// services by name: the simulated copy has Service values of its own.
+func newPredictor(ctx context.Context, in Input, movable func(*cluster.Service) bool, cov float64, reach cluster.Reach) *predictor {
+	p := &predictor{ctx: ctx, in: in, goal: in.Config.COVPercent, covBefore: cov, reach: reach, movable: movable, base: in.Cluster.Clone()}
 	if in.Clock != nil {
 		p.started = in.Clock()
 	}
@@ -171,30 +176,48 @@ type result struct {
 // measure it also finds the settled copy's distance to its reachable target (the
 // costliest part of a small run, so the prefix search leaves it out).
 func (p *predictor) run(k int, strategy string, services []string, measure bool) result {
-	c, cfg := p.in.Cluster, p.in.Config
-	s := sim.New(c.Clone(), p.opts[k])
+	s := sim.New(p.base, p.opts[k])
+	defer s.Rollback(s.Checkpoint())
 	var r result
 	if strategy != "" {
-		a := act.New(s, s, c.Name, s, cfg, quiet).WithObserver(func(context.Context) ([]cluster.InstanceCount, error) {
-			var out []cluster.InstanceCount
-			s.View(func(m *cluster.Cluster) { out = m.Observe() })
-			return out, nil
-		})
+		a := p.actor(s)
 		sctx, cancel := s.WithTimeout(p.ctx, p.in.Budget)
-		r.outcome, r.err = act.Execute(sctx, strategy, services, p.goal, c, a, cfg)
+		r.outcome, r.err = act.Execute(sctx, strategy, services, p.goal, p.in.Cluster, a, p.in.Config)
 		cancel()
 	}
+	p.settle(s, &r, measure)
+	return r
+}
+
+// actor acts on the simulated copy s as the real actor acts on ECS.
+func (p *predictor) actor(s *sim.Sim) *act.Actor {
+	return act.New(s, s, p.in.Cluster.Name, s, p.in.Config, quiet).WithObserver(func(context.Context) ([]cluster.InstanceCount, error) {
+		var out []cluster.InstanceCount
+		s.View(func(m *cluster.Cluster) { out = m.Observe() })
+		return out, nil
+	})
+}
+
+// settle lets s run until nothing is in progress and reads the result into r; with
+// measure it also finds the settled copy's distance to its reachable target (the
+// costliest part of a short run). A run that started and stopped nothing ends where
+// the cluster was read, with its target.
+func (p *predictor) settle(s *sim.Sim, r *result, measure bool) {
 	s.Settle(settleLimit)
+	stats := s.Stats()
 	s.View(func(m *cluster.Cluster) {
 		r.cov = cluster.COV(cluster.Counts(m.Distribution()))
-		if measure {
+		switch {
+		case !measure:
+		case stats.TasksStarted == 0 && stats.TasksStopped == 0 && stats.MutatingCalls == 0:
+			r.distance, r.floor = p.reach.Moves, p.reach.COVFloor
+		default:
 			reach := m.Reachable(p.movable)
 			r.distance, r.floor = reach.Moves, reach.COVFloor
 		}
 	})
-	r.stopped = s.Stats().TasksStopped
+	r.stopped = stats.TasksStopped
 	r.seconds = s.Now().Sub(p.in.Now).Seconds()
-	return r
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -256,13 +279,12 @@ const maxWorsePrefixes = 3
 // COV, giving up after maxWorsePrefixes longer prefixes that do no better or when the
 // time for predictions runs out.
 func (p *predictor) redeploy(targets []string) plan.Prediction {
+	runs := p.prefixes(targets)
 	var best plan.Prediction
 	worse, tried := 0, 0
-	for k := 1; k <= len(targets) && worse < maxWorsePrefixes; k++ {
-		if k > 1 && p.outOfTime() {
-			break
-		}
-		pr := p.predict(config.StrategyForceNewDeployment, targets[:k], false)
+	for k := 1; k <= len(runs) && worse < maxWorsePrefixes; k++ {
+		pr := p.summarize(config.StrategyForceNewDeployment, runs[k-1], p.idle)
+		pr.Moves = 0 // not measured: Reachable is the costliest part of a short run
 		tried++
 		switch {
 		case k == 1 || pr.COVHigh < best.COVHigh:
@@ -283,6 +305,51 @@ func (p *predictor) redeploy(targets []string) plan.Prediction {
 		}
 	}
 	return best
+}
+
+// prefixes runs every prefix of targets on every sample and returns the runs per
+// prefix (index k-1 for the first k) and sample. Redeploying the first k services is
+// redeploying the first k-1 and then one more, so each sample's copy redeploys one
+// service at a time, as the actor paces them, and forks the future after each
+// (sim.Checkpoint) to let it settle: a prefix costs its last service, not all of them.
+// Once the time for predictions runs out, the prefixes stop where the sample got to
+// (the first is always run), and later samples stop there too.
+func (p *predictor) prefixes(targets []string) [][]result {
+	limit := len(targets)
+	runs := make([][]result, limit)
+	for k := range runs {
+		runs[k] = make([]result, len(p.opts))
+	}
+	for k := range p.opts {
+		s := sim.New(p.base, p.opts[k])
+		start := s.Checkpoint()
+		a := p.actor(s)
+		sctx, cancel := s.WithTimeout(p.ctx, p.in.Budget)
+		var errs []error
+		halted := false
+		for j := 1; j <= limit; j++ {
+			if j > 1 && p.outOfTime() {
+				limit = j - 1
+				break
+			}
+			if !halted {
+				// The actor stops at the first redeploy it has no time for, as it would
+				// with the whole list.
+				if err := a.Redeploy(sctx, targets[j-1:j]); err != nil {
+					errs = append(errs, err)
+					halted = errors.Is(err, act.ErrOutOfTime) || sctx.Err() != nil
+				}
+			}
+			fork := s.Checkpoint()
+			r := result{outcome: plan.Outcome{Services: targets[:j]}, err: errors.Join(errs...)}
+			p.settle(s, &r, false)
+			runs[j-1][k] = r
+			s.Rollback(fork)
+		}
+		cancel()
+		s.Rollback(start)
+	}
+	return runs[:limit]
 }
 
 // SampleSeeds derives n sample seeds from what the planner read: the cluster's
