@@ -52,7 +52,7 @@ func (c *Cluster) Reachable(movable func(*Service) bool) Reach {
 		load[k] = i.RunningTasksCount()
 	}
 	shares := []*share{}
-	groupCache := map[string][][]int{}
+	groupCache := map[string]*grouping{}
 	for _, s := range c.services {
 		if s.IsDaemon() || !movable(s) {
 			continue
@@ -68,8 +68,8 @@ func (c *Cluster) Reachable(movable func(*Service) bool) Reach {
 		if sh.n == 0 {
 			continue
 		}
-		sh.groups, sh.inner = c.shareGroups(s, pos, groupCache)
-		if sh.groups == nil {
+		sh.grouping, sh.inner = c.shareGroups(s, pos, groupCache)
+		if sh.grouping == nil {
 			// Nowhere it may go: it stays as it is.
 			for k, n := range sh.cur {
 				load[k] += n
@@ -81,6 +81,21 @@ func (c *Cluster) Reachable(movable func(*Service) bool) Reach {
 	for k := range load {
 		load[k] = max(load[k], 0)
 	}
+	// The groupings most services share get a level index (levels.go), kept up to date
+	// with every change of load below.
+	var indexed []*levels
+	if indexLevels {
+		for _, g := range groupCache {
+			g.levels = newLevels(g.groups, len(insts), load)
+			indexed = append(indexed, g.levels)
+		}
+	}
+	addLoad := func(k, d int) {
+		for _, x := range indexed {
+			x.move(k, load[k], load[k]+d)
+		}
+		load[k] += d
+	}
 	// Larger services first: they have the least freedom left once smaller ones sit.
 	slices.SortStableFunc(shares, func(a, b *share) int {
 		return cmp.Or(b.n-a.n, cmp.Compare(a.name, b.name))
@@ -89,11 +104,11 @@ func (c *Cluster) Reachable(movable func(*Service) bool) Reach {
 	for pass := 0; pass <= refinePasses; pass++ {
 		for _, sh := range shares {
 			for k, n := range sh.at {
-				load[k] -= n
+				addLoad(k, -n)
 			}
 			sh.at = sh.place(load, scratch)
 			for k, n := range sh.at {
-				load[k] += n
+				addLoad(k, n)
 			}
 		}
 	}
@@ -111,18 +126,29 @@ func (c *Cluster) Reachable(movable func(*Service) bool) Reach {
 
 // share is one movable service's tasks: where they are and where the target puts them.
 type share struct {
-	name   string
-	n      int
-	cur    map[int]int // instance position -> tasks now
-	at     map[int]int // instance position -> tasks at the target
-	groups [][]int     // instance positions per group (one group: no grouping)
-	inner  bool        // floor/ceil over each group's instances (else any split)
+	name string
+	n    int
+	cur  map[int]int // instance position -> tasks now
+	at   map[int]int // instance position -> tasks at the target
+	*grouping
+	inner bool // floor/ceil over each group's instances (else any split)
 }
+
+// grouping is the groups of instance positions a service balances over (one group: no
+// grouping), shared by the services without constraints that group the same way.
+type grouping struct {
+	groups [][]int
+	levels *levels // nil: not indexed
+}
+
+// indexLevels turns the level index on; the tests turn it off to check it changes no
+// target.
+var indexLevels = true
 
 // shareGroups returns the groups of instance positions the service balances over, and
 // whether it balances instances within each group; nil when no schedulable instance can
 // host it.
-func (c *Cluster) shareGroups(s *Service, pos map[string]int, cache map[string][][]int) ([][]int, bool) {
+func (c *Cluster) shareGroups(s *Service, pos map[string]int, cache map[string]*grouping) (*grouping, bool) {
 	strategy := s.EffectivePlacement()
 	field, inner := FieldInstanceID, true
 	if first := strategy[0]; first.Type == StrategySpread && first.Field != FieldInstanceID && first.Field != FieldHost {
@@ -159,10 +185,11 @@ func (c *Cluster) shareGroups(s *Service, pos map[string]int, cache map[string][
 			groups[g] = append(groups[g], pos[h.ARN])
 		}
 	}
+	g := &grouping{groups: groups}
 	if unconstrained {
-		cache[field] = groups
+		cache[field] = g
 	}
-	return groups, inner
+	return g, inner
 }
 
 // placeScratch holds dense per-instance arrays that place fills and clears again, so
@@ -201,6 +228,9 @@ func (sh *share) place(load []int, sc *placeScratch) map[int]int {
 		held := make([]int, len(sh.groups))
 		for g, members := range sh.groups {
 			order[g] = g
+			if sh.levels != nil {
+				continue
+			}
 			sum := 0
 			for _, k := range members {
 				sum += load[k]
@@ -208,6 +238,16 @@ func (sh *share) place(load []int, sc *placeScratch) map[int]int {
 			}
 			// The mean load its instances would have with this service's base share.
 			score[g] = float64(sum+base) / float64(len(members))
+		}
+		if x := sh.levels; x != nil {
+			for k, n := range sh.cur {
+				if g := x.group[k]; g >= 0 {
+					held[g] += n
+				}
+			}
+			for g, members := range sh.groups {
+				score[g] = float64(x.sum[g]+base) / float64(len(members))
+			}
 		}
 		slices.SortStableFunc(order, func(a, b int) int {
 			return cmp.Or(cmp.Compare(score[a], score[b]), held[b]-held[a])
@@ -231,7 +271,14 @@ func (sh *share) place(load []int, sc *placeScratch) map[int]int {
 					add(k, base)
 				}
 			}
-			for _, k := range lowest(members, extra, load, at, cur, better) {
+			var picked []int
+			if sh.levels != nil {
+				// Every member holds base more: the order is the order of load alone.
+				picked = sh.levels.lowest(g, extra, sh.cur)
+			} else {
+				picked = lowest(members, extra, load, at, cur, better)
+			}
+			for _, k := range picked {
 				add(k, 1)
 			}
 			continue
