@@ -226,6 +226,12 @@ func (b *Builder) serviceTasks(s *cluster.Service, on *cluster.Instance, n int, 
 		}
 		b.keep(b.c.StartTask(t))
 		out = append(out, t)
+		// The counts ECS reports per deployment.
+		if status == cluster.TaskRunning {
+			dep.RunningCount++
+		} else {
+			dep.PendingCount++
+		}
 	}
 	return out
 }
