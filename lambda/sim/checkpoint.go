@@ -19,6 +19,7 @@ type Mark struct {
 	pcg       rand.PCG
 	queue     stepQueue
 	next      map[*cluster.Service]time.Time
+	firstLook map[*cluster.Service]uint64
 	stalled   map[*cluster.Service]bool
 	readyAt   map[*cluster.Task]time.Time
 	below     map[*cluster.Service]bool
@@ -42,14 +43,16 @@ func (s *Sim) Checkpoint() Mark {
 		pcg:     *s.pcg,
 		queue:   stepQueue{items: slices.Clone(s.queue.items), seq: s.queue.seq},
 		next:    maps.Clone(s.next),
-		stalled: maps.Clone(s.stalled),
-		readyAt: maps.Clone(s.readyAt),
-		below:   maps.Clone(s.below),
-		calls:   len(s.calls),
-		events:  len(s.eventLog),
-		counts:  maps.Clone(s.counts),
-		stats:   s.stats,
-		faults:  s.faults,
+		// Never written, only dropped (advanceTo) or read.
+		firstLook: s.firstLook,
+		stalled:   maps.Clone(s.stalled),
+		readyAt:   maps.Clone(s.readyAt),
+		below:     maps.Clone(s.below),
+		calls:     len(s.calls),
+		events:    len(s.eventLog),
+		counts:    maps.Clone(s.counts),
+		stats:     s.stats,
+		faults:    s.faults,
 
 		deadlines: s.deadlines,
 	}
@@ -66,7 +69,7 @@ func (s *Sim) Rollback(m Mark) {
 	s.now = m.now
 	*s.pcg = m.pcg
 	s.queue = m.queue
-	s.next, s.stalled, s.readyAt, s.below = m.next, m.stalled, m.readyAt, m.below
+	s.next, s.firstLook, s.stalled, s.readyAt, s.below = m.next, m.firstLook, m.stalled, m.readyAt, m.below
 	s.deadlines = m.deadlines
 	clear(s.calls[m.calls:])
 	s.calls = s.calls[:m.calls]

@@ -107,3 +107,25 @@ func TestCheckpointHoldsEarlierDeadlines(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A steady service gets no first look from New, but its place in the order of the
+// first steps is kept: scheduled before the clock moves, it steps where it would have.
+// Here web (created first, steady) and api (missing a task) both want the one slot
+// left on the only instance; web's raised desired count comes first, as it would if
+// every service had a first look.
+func TestSteadyServicesKeepTheirPlace(t *testing.T) {
+	b := ct.New("demo")
+	i := b.Instance("us-east-1a", ct.Resources(300, 300))
+	web := b.Service("web", ct.Desired(1), ct.TaskSize(100, 100))
+	api := b.Service("api", ct.Desired(2), ct.TaskSize(100, 100))
+	b.Tasks(web, i, 1)
+	b.Tasks(api, i, 1)
+	s := newSim(t, b)
+	if _, err := s.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: str("demo"), Service: str("web"), DesiredCount: ptr(int32(2))}); err != nil {
+		t.Fatal(err)
+	}
+	s.Settle(time.Hour)
+	if w, a := viewService(s, "web"), viewService(s, "api"); w.Running != 2 || a.Running != 1 {
+		t.Errorf("web runs %d, api %d; want web to take the slot (2, 1)", w.Running, a.Running)
+	}
+}

@@ -56,6 +56,12 @@ func (q *stepQueue) peek(next map[*cluster.Service]time.Time) (time.Time, bool) 
 
 // schedule asks for a step of svc at time at (or keeps an earlier one).
 func (s *Sim) schedule(svc *cluster.Service, at time.Time) {
+	if seq, ok := s.firstLook[svc]; ok {
+		if _, queued := s.next[svc]; !queued {
+			s.next[svc] = s.start
+			heap.Push(&s.queue, step{at: s.start, seq: seq, svc: svc})
+		}
+	}
 	if cur, ok := s.next[svc]; ok && !cur.After(at) {
 		return
 	}
@@ -65,6 +71,8 @@ func (s *Sim) schedule(svc *cluster.Service, at time.Time) {
 
 // advanceTo runs every step due up to target, in order, then sets the clock there.
 func (s *Sim) advanceTo(target time.Time) {
+	// The first looks New left out are due now, and would change nothing.
+	s.firstLook = nil
 	for {
 		at, ok := s.queue.peek(s.next)
 		if !ok || at.After(target) {

@@ -8,6 +8,7 @@
 package sim
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -62,10 +63,15 @@ type Sim struct {
 	pcg       *rand.PCG // rng's state, which a checkpoint saves
 	stopRule  cluster.StopRule
 
-	queue     stepQueue
-	next      map[*cluster.Service]time.Time // each service's scheduled step
-	stalled   map[*cluster.Service]bool      // work left that only an outside change can unblock
-	readyAt   map[*cluster.Task]time.Time    // when a PENDING task becomes RUNNING
+	queue stepQueue
+	next  map[*cluster.Service]time.Time // each service's scheduled step
+	// firstLook holds the place in the queue of the steady services' first look,
+	// which New leaves out (it would change nothing); a service scheduled before the
+	// clock first moves takes it, so the order of steps is as if every service had one.
+	firstLook map[*cluster.Service]uint64
+	start     time.Time
+	stalled   map[*cluster.Service]bool   // work left that only an outside change can unblock
+	readyAt   map[*cluster.Task]time.Time // when a PENDING task becomes RUNNING
 	deadlines []*deadlineCtx
 
 	calls    []Call
@@ -98,6 +104,8 @@ func New(c *cluster.Cluster, o Options) *Sim {
 		pcg:       pcg,
 		stopRule:  rule,
 		next:      map[*cluster.Service]time.Time{},
+		firstLook: map[*cluster.Service]uint64{},
+		start:     o.Now,
 		stalled:   map[*cluster.Service]bool{},
 		readyAt:   map[*cluster.Task]time.Time{},
 		counts:    map[string]int{},
@@ -115,9 +123,13 @@ func New(c *cluster.Cluster, o Options) *Sim {
 		if s.isBelowMinHealthy(svc) {
 			s.below[svc] = true
 		}
-		if !steady(svc) {
-			s.schedule(svc, s.now)
+		s.queue.seq++
+		if steady(svc) {
+			s.firstLook[svc] = s.queue.seq
+			continue
 		}
+		s.next[svc] = s.now
+		heap.Push(&s.queue, step{at: s.now, seq: s.queue.seq, svc: svc})
 	}
 	return s
 }
