@@ -23,7 +23,12 @@ type Cluster struct {
 	taskIndex map[string]*Task    // by ID (the ARN's last segment): one entry a task, half the work of a copy
 
 	placing []*Instance // Place's scratch buffer; never shared with a clone
-	journal journal     // what changed since the open checkpoints (journal.go)
+	// The live tasks of one service per instance position, for placement's spread over
+	// instances: a wave places its tasks one after another, and a lookup in the
+	// service's map for every instance is most of a placement among thousands.
+	denseFor *Service
+	dense    []int32
+	journal  journal // what changed since the open checkpoints (journal.go)
 }
 
 // New returns an empty cluster. region and account are used for the ARNs the cluster
@@ -88,6 +93,8 @@ func (c *Cluster) AddInstance(i *Instance) error {
 	}
 	i.tasks = taskSet{}
 	i.running, i.pending = 0, 0
+	i.pos = len(c.instances)
+	c.denseFor = nil
 	c.instances = append(c.instances, i)
 	c.instIndex[i.ARN] = i
 	c.instIndex[i.ID()] = i
@@ -235,6 +242,9 @@ func (c *Cluster) link(t *Task, d int) {
 		}
 		if i != nil {
 			bump(s.onInstance, i, d)
+			if s == c.denseFor {
+				c.dense[i.pos] += int32(d)
+			}
 		}
 		if t.zone != "" {
 			bump(s.inZone, t.zone, d)

@@ -94,6 +94,7 @@ func (c *Cluster) Rollback(m Mark) {
 	}
 	clear(c.tasks[m.tasks:])
 	c.tasks, c.instances, c.services = c.tasks[:m.tasks], c.instances[:m.instances], c.services[:m.services]
+	c.denseFor = nil // its counts may be of a service put back
 	j.open--
 	j.epoch++
 }

@@ -110,6 +110,7 @@ type Instance struct {
 	running int     // tasks whose desired status is RUNNING
 	pending int     // tasks whose last status is PENDING
 	epoch   uint64  // the journal's epoch when it last saved the instance
+	pos     int     // its index in the cluster's instances
 }
 
 // ID is the last segment of the ARN, which ECS accepts wherever it takes an ARN.

@@ -239,7 +239,8 @@ func (c *Cluster) PickToStop(s *Service, from []*Task, rule StopRule, rnd func(n
 func (c *Cluster) spreadCount(s *Service, field string) func(*Instance) int64 {
 	switch field {
 	case FieldInstanceID, FieldHost:
-		return func(i *Instance) int64 { return int64(s.onInstance[i]) }
+		counts := c.denseCounts(s)
+		return func(i *Instance) int64 { return int64(counts[i.pos]) }
 	case FieldZone:
 		// A handful of zones, one lookup each, instead of hashing a zone per instance.
 		var zones []string
@@ -260,6 +261,22 @@ func (c *Cluster) spreadCount(s *Service, field string) func(*Instance) int64 {
 		counts[spreadKey(i, field)] += n
 	}
 	return func(i *Instance) int64 { return int64(counts[spreadKey(i, field)]) }
+}
+
+// denseCounts returns the service's live tasks per instance position, kept up to date
+// by link until another service asks.
+func (c *Cluster) denseCounts(s *Service) []int32 {
+	if c.denseFor != s {
+		if len(c.dense) < len(c.instances) {
+			c.dense = make([]int32, len(c.instances))
+		}
+		clear(c.dense)
+		for i, n := range s.onInstance {
+			c.dense[i.pos] = int32(n)
+		}
+		c.denseFor = s
+	}
+	return c.dense
 }
 
 // maxTask returns a task with the highest score, rnd choosing among equals.
