@@ -136,8 +136,22 @@ func (s *Sim) replicaStep(svc *cluster.Service) bool {
 	need := desired - len(keepRunning) - len(keepPending)
 	room := maxTotal - (len(keepRunning) + len(keepPending) + len(oldRunning))
 	started := 0
+	var placer *cluster.Placer // the wave's tasks one after another, reading the instances once
 	for ; started < min(need, room); started++ {
-		if !s.startTask(svc) {
+		if svc.OnFargate() {
+			if !s.startTaskOn(svc, nil) {
+				break
+			}
+			continue
+		}
+		if placer == nil {
+			var err error
+			if placer, err = s.c.NewPlacer(svc, svc.TaskSize); err != nil {
+				s.logEvent(svc, err.Error())
+				break
+			}
+		}
+		if !s.startTaskAt(svc, placer) {
 			break
 		}
 	}
@@ -225,12 +239,10 @@ func otherServiceTasks(c *cluster.Cluster, i *cluster.Instance, except *cluster.
 	return n
 }
 
-// startTask places and starts one task of svc; false when nothing can take it.
-func (s *Sim) startTask(svc *cluster.Service) bool {
-	if svc.OnFargate() {
-		return s.startTaskOn(svc, nil)
-	}
-	i, err := s.c.Place(svc, svc.TaskSize, s.rng.IntN)
+// startTaskAt places one task of svc with p and starts it; false when nothing can take
+// it.
+func (s *Sim) startTaskAt(svc *cluster.Service, p *cluster.Placer) bool {
+	i, err := p.Next(s.rng.IntN)
 	if err != nil {
 		s.logEvent(svc, err.Error())
 		return false

@@ -1,0 +1,172 @@
+package cluster
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Placer places a wave of one service's tasks, one after another, exactly as Place
+// would if called for each: it reads the instances once, into a compact list, and
+// updates that list for each task it places. Placing a thousand-task wave among two
+// thousand instances with Place reads every instance for every task.
+//
+// It assumes each instance Next returns gets the task (StartTask) before the next
+// call, and that nothing else changes the cluster meanwhile: a scheduler wave.
+type Placer struct {
+	c        *Cluster
+	s        *Service
+	size     Resources
+	fallback bool // memberOf constraints can read what placing changes: Place each time
+	distinct bool
+	strategy []PlacementStrategy
+	cands    []candidate
+	keys     [][]int // per strategy: the service's tasks per key (spread over an attribute)
+	pick     []int   // scratch: indexes into cands
+}
+
+type candidate struct {
+	inst  *Instance
+	rem   Resources
+	count int   // the service's live tasks on it
+	key   []int // per strategy: its key's index in keys (spread over an attribute)
+}
+
+// NewPlacer prepares the placement of tasks of s that reserve size each.
+func (c *Cluster) NewPlacer(s *Service, size Resources) (*Placer, error) {
+	p := &Placer{c: c, s: s, size: size, strategy: s.EffectivePlacement()}
+	for _, pc := range s.PlacementConstraints {
+		k, err := parseConstraint(pc)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: %w", s.Name, err) // as Place says it
+		}
+		if k.distinct {
+			p.distinct = true
+		} else {
+			p.fallback = true
+		}
+	}
+	if p.fallback {
+		return p, nil
+	}
+	var providers []string
+	for _, it := range s.CapacityProviderStrategy {
+		providers = append(providers, it.Provider)
+	}
+	counts := c.denseCounts(s)
+	for _, i := range c.instances {
+		if !i.Schedulable() || (len(providers) > 0 && !containsString(providers, i.CapacityProviderName)) {
+			continue
+		}
+		p.cands = append(p.cands, candidate{inst: i, rem: i.Remaining, count: int(counts[i.pos]), key: make([]int, len(p.strategy))})
+	}
+	p.keys = make([][]int, len(p.strategy))
+	for k, ps := range p.strategy {
+		if ps.Type != StrategySpread || ps.Field == FieldInstanceID || ps.Field == FieldHost {
+			continue
+		}
+		var byKey map[string]int
+		if ps.Field != FieldZone {
+			byKey = map[string]int{}
+			for i, n := range s.onInstance {
+				byKey[spreadKey(i, ps.Field)] += n
+			}
+		}
+		index := map[string]int{}
+		for n := range p.cands {
+			key := spreadKey(p.cands[n].inst, ps.Field)
+			at, ok := index[key]
+			if !ok {
+				at = len(p.keys[k])
+				index[key] = at
+				if ps.Field == FieldZone {
+					p.keys[k] = append(p.keys[k], s.inZone[key])
+				} else {
+					p.keys[k] = append(p.keys[k], byKey[key])
+				}
+			}
+			p.cands[n].key[k] = at
+		}
+	}
+	return p, nil
+}
+
+func containsString(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Next chooses the instance for the next task, as Place does, and counts the task on
+// it; nil when no instance can take it.
+func (p *Placer) Next(rnd func(n int) int) (*Instance, error) {
+	if p.fallback {
+		return p.c.Place(p.s, p.size, rnd)
+	}
+	pick := p.pick[:0]
+	for n := range p.cands {
+		if e := &p.cands[n]; e.rem.Fits(p.size) && (!p.distinct || e.count == 0) {
+			pick = append(pick, n)
+		}
+	}
+	p.pick = pick
+	if len(pick) == 0 {
+		return nil, nil
+	}
+	chosen := -1
+	for k, ps := range p.strategy {
+		if len(pick) == 1 {
+			break
+		}
+		switch ps.Type {
+		case StrategySpread:
+			pick = p.keepMin(pick, func(e *candidate) int64 {
+				if ps.Field == FieldInstanceID || ps.Field == FieldHost {
+					return int64(e.count)
+				}
+				return int64(p.keys[k][e.key[k]])
+			})
+		case StrategyBinpack:
+			cpu := strings.EqualFold(ps.Field, "cpu")
+			pick = p.keepMin(pick, func(e *candidate) int64 {
+				if cpu {
+					return e.rem.CPU
+				}
+				return e.rem.Memory
+			})
+		case StrategyRandom:
+			chosen = pick[rnd(len(pick))]
+		}
+		if chosen >= 0 {
+			break
+		}
+	}
+	if chosen < 0 {
+		chosen = pick[rnd(len(pick))]
+	}
+	e := &p.cands[chosen]
+	e.rem = e.rem.Sub(p.size)
+	e.count++
+	for k := range p.strategy {
+		if p.keys[k] != nil {
+			p.keys[k][e.key[k]]++
+		}
+	}
+	return e.inst, nil
+}
+
+func (p *Placer) keepMin(pick []int, score func(*candidate) int64) []int {
+	out := pick[:0]
+	var best int64
+	for _, n := range pick {
+		switch v := score(&p.cands[n]); {
+		case len(out) == 0 || v < best:
+			best, out = v, append(out[:0], n)
+		case v == best:
+			out = append(out, n)
+		}
+	}
+	return out
+}
