@@ -28,7 +28,9 @@ type Cluster struct {
 	// service's map for every instance is most of a placement among thousands.
 	denseFor *Service
 	dense    []int32
-	journal  journal // what changed since the open checkpoints (journal.go)
+	// The Placer's candidate list, kept between waves.
+	candidates []candidate
+	journal    journal // what changed since the open checkpoints (journal.go)
 }
 
 // New returns an empty cluster. region and account are used for the ARNs the cluster

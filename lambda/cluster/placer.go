@@ -27,11 +27,15 @@ type Placer struct {
 type candidate struct {
 	inst  *Instance
 	rem   Resources
-	count int   // the service's live tasks on it
-	key   []int // per strategy: its key's index in keys (spread over an attribute)
+	count int                  // the service's live tasks on it
+	key   [maxStrategies]int32 // per strategy: its key's index in keys (spread over an attribute)
 }
 
-// NewPlacer prepares the placement of tasks of s that reserve size each.
+// maxStrategies is ECS's limit of placement strategy rules per service.
+const maxStrategies = 5
+
+// NewPlacer prepares the placement of tasks of s that reserve size each. The cluster
+// holds one Placer's list at a time: a new Placer ends the one before.
 func (c *Cluster) NewPlacer(s *Service, size Resources) (*Placer, error) {
 	p := &Placer{c: c, s: s, size: size, strategy: s.EffectivePlacement()}
 	for _, pc := range s.PlacementConstraints {
@@ -45,7 +49,8 @@ func (c *Cluster) NewPlacer(s *Service, size Resources) (*Placer, error) {
 			p.fallback = true
 		}
 	}
-	if p.fallback {
+	if p.fallback || len(p.strategy) > maxStrategies {
+		p.fallback = true
 		return p, nil
 	}
 	var providers []string
@@ -53,11 +58,14 @@ func (c *Cluster) NewPlacer(s *Service, size Resources) (*Placer, error) {
 		providers = append(providers, it.Provider)
 	}
 	counts := c.denseCounts(s)
+	// The cluster keeps the list between waves: one wave at a time.
+	p.cands = c.candidates[:0]
+	defer func() { c.candidates = p.cands }()
 	for _, i := range c.instances {
 		if !i.Schedulable() || (len(providers) > 0 && !containsString(providers, i.CapacityProviderName)) {
 			continue
 		}
-		p.cands = append(p.cands, candidate{inst: i, rem: i.Remaining, count: int(counts[i.pos]), key: make([]int, len(p.strategy))})
+		p.cands = append(p.cands, candidate{inst: i, rem: i.Remaining, count: int(counts[i.pos])})
 	}
 	p.keys = make([][]int, len(p.strategy))
 	for k, ps := range p.strategy {
@@ -84,7 +92,7 @@ func (c *Cluster) NewPlacer(s *Service, size Resources) (*Placer, error) {
 					p.keys[k] = append(p.keys[k], byKey[key])
 				}
 			}
-			p.cands[n].key[k] = at
+			p.cands[n].key[k] = int32(at)
 		}
 	}
 	return p, nil
