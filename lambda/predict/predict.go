@@ -28,6 +28,9 @@ import (
 
 // Input is what Decide decides on.
 type Input struct {
+	// Cluster is the model as read. The predictions run on it and roll every change
+	// back before Decide returns (a copy of 50,000 tasks is a third of the function's
+	// memory): nothing else may use it meanwhile.
 	Cluster *cluster.Cluster
 	Config  config.Config
 	Now     time.Time
@@ -121,9 +124,9 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 	return d
 }
 
-// predictor runs candidates on the samples. Every run starts from one copy of the
-// cluster and rolls back to it (sim.Checkpoint): copying 50,000 tasks per candidate
-// cost more than running it.
+// predictor runs candidates on the samples. Every run starts from the cluster as read
+// and rolls back to it (sim.Checkpoint): copying 50,000 tasks per candidate cost more
+// than running it.
 type predictor struct {
 	ctx       context.Context
 	in        Input
@@ -131,16 +134,15 @@ type predictor struct {
 	covBefore float64
 	reach     cluster.Reach // of the cluster as read
 	movable   func(*cluster.Service) bool
-	base      *cluster.Cluster // the copy every run starts from
+	base      *cluster.Cluster // where every run starts: the input, rolled back after each
 	opts      []sim.Options
 	idle      []result // doing nothing, per sample
 	started   time.Time
 }
 
-// newPredictor prepares the samples and runs doing nothing on each. movable must match
-// services by name: the simulated copy has Service values of its own.
+// newPredictor prepares the samples and runs doing nothing on each.
 func newPredictor(ctx context.Context, in Input, movable func(*cluster.Service) bool, cov float64, reach cluster.Reach) *predictor {
-	p := &predictor{ctx: ctx, in: in, goal: in.Config.COVPercent, covBefore: cov, reach: reach, movable: movable, base: in.Cluster.Clone()}
+	p := &predictor{ctx: ctx, in: in, goal: in.Config.COVPercent, covBefore: cov, reach: reach, movable: movable, base: in.Cluster}
 	if in.Clock != nil {
 		p.started = in.Clock()
 	}

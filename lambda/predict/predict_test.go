@@ -6,11 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	ct "github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster/clustertest"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/predict"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/snapshot"
 )
 
 func decide(c *cluster.Cluster, cfg config.Config) plan.Decision {
@@ -135,5 +138,49 @@ func TestOutOfComputeTime(t *testing.T) {
 	}
 	if drain.Possible || !strings.Contains(drain.Reason, "ran out") {
 		t.Errorf("drain %+v", drain)
+	}
+}
+
+// Decide predicts on the cluster it is given and must hand it back exactly as it was:
+// the actor then acts on it for real.
+func TestDecideLeavesTheClusterAsItWas(t *testing.T) {
+	for _, name := range []string{"headline", "large", "lazy", "mixed", "stale"} {
+		t.Run(name, func(t *testing.T) {
+			var snap *snapshot.Snapshot
+			if name == "stale" {
+				// Deployments whose counts lag their tasks (a read in the middle of a
+				// change): the first step recounts them, and that too is rolled back.
+				c := ct.Generate(ct.GenOptions{Name: "stale", Seed: 2, Instances: 8, Joiners: 1, Zones: 2, Services: 5, Tasks: 80, Skew: 0.8})
+				for _, s := range c.Services() {
+					s.Deployments[0].RunningCount = 0
+				}
+				snap = &snapshot.Snapshot{Cluster: c, Simulation: snapshot.Simulation{Now: ct.Epoch, TaskStartSeconds: 30}}
+			} else {
+				var err error
+				if snap, err = snapshot.Load("../../testdata/snapshots/" + name + ".json"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			encode := func() string {
+				var b strings.Builder
+				if err := snapshot.Encode(&b, snap.Cluster, snap.Simulation); err != nil {
+					t.Fatal(err)
+				}
+				return b.String()
+			}
+			before := encode()
+			cfg := config.Default()
+			cfg.COVPercent = 1 // predict every strategy, whatever the cluster
+			d := predict.Decide(context.Background(), predict.Input{Cluster: snap.Cluster, Config: cfg, Now: snap.Simulation.Now, Budget: time.Hour, TaskStart: 30 * time.Second})
+			if len(d.Predictions) == 0 {
+				t.Fatalf("no prediction ran: %s", d.Reason)
+			}
+			if diff := cmp.Diff(before, encode()); diff != "" {
+				t.Errorf("the cluster changed (-before +after):\n%s", diff)
+			}
+			if err := snap.Cluster.Validate(); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }
