@@ -18,7 +18,7 @@ func placements(t *testing.T, opts sim.Options) (map[string]int, string) {
 	for range 6 {
 		is = append(is, b.Instance("us-east-1a"))
 	}
-	web := b.Service("web", ct.Desired(4), ct.Placement("random"))
+	web := b.Service("web", ct.Desired(4), ct.Placement("random", ""))
 	b.Tasks(web, is[0], 4)
 	s := sim.New(b.Cluster(t), opts)
 	forceDeploy(t, s, "web")

@@ -99,8 +99,12 @@ func Deploy(minHealthy, maxPercent int32) ServiceOpt {
 	return func(s *cluster.Service) { s.MinimumHealthyPercent, s.MaximumPercent = minHealthy, maxPercent }
 }
 
-// Placement sets the placement strategy rules, e.g. Placement("spread", "instanceId").
+// Placement sets the placement strategy rules, e.g. Placement("spread", "instanceId");
+// random takes an empty field: Placement("random", "").
 func Placement(typeField ...string) ServiceOpt {
+	if len(typeField)%2 != 0 {
+		panic("clustertest.Placement takes type and field pairs")
+	}
 	return func(s *cluster.Service) {
 		s.PlacementStrategy = nil
 		for k := 0; k+1 < len(typeField); k += 2 {
