@@ -32,11 +32,17 @@ const (
 // Policy runs once for a join on clusterID.
 type Policy func(ctx context.Context, api ecsclient.API, clock act.Clock, clusterID string) error
 
-// Policies are the baselines by name.
-var Policies = map[string]Policy{
-	RedeployAll:    redeployAll,
-	DrainBusiest:   drainBusiest,
-	RedeployUneven: redeployUneven,
+// ByName returns the baseline of that name, or nil.
+func ByName(name string) Policy {
+	switch name {
+	case RedeployAll:
+		return redeployAll
+	case DrainBusiest:
+		return drainBusiest
+	case RedeployUneven:
+		return redeployUneven
+	}
+	return nil
 }
 
 // redeployAll is the AWS sample's reaction to a join: a new deployment of every service

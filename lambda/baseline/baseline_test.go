@@ -28,7 +28,7 @@ func run(t *testing.T, policy string, s *sim.Sim) error {
 	t.Helper()
 	ctx, cancel := s.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	return baseline.Policies[policy](ctx, s, s, "demo")
+	return baseline.ByName(policy)(ctx, s, s, "demo")
 }
 
 // mutation is a successful mutating call: UpdateService of a service, or a state

@@ -53,7 +53,7 @@ func Policies() []Policy {
 		}})
 	}
 	for _, name := range []string{baseline.RedeployAll, baseline.DrainBusiest, baseline.RedeployUneven} {
-		p := baseline.Policies[name]
+		p := baseline.ByName(name)
 		out = append(out, Policy{Name: name, Run: func(ctx context.Context, s *sim.Sim, sc Scenario) (Decided, error) {
 			ev, err := event.Decode(sc.Event)
 			if err != nil {
@@ -297,9 +297,9 @@ type SeedRuns struct {
 // from a world's stream (sim.Options.Sample), whatever these numbers.
 func WorldSeeds() []uint64 { return []uint64{1, 2, 3, 4, 5} }
 
-// Idle is the reference run: no policy at all. What the cluster does by itself after
+// idle is the reference run: no policy at all. What the cluster does by itself after
 // the join (a deployment already rolling stops its old tasks) is not a policy's cost.
-var Idle = Policy{Name: "idle", Run: func(context.Context, *sim.Sim, Scenario) (Decided, error) { return Decided{}, nil }}
+var idle = Policy{Name: "idle", Run: func(context.Context, *sim.Sim, Scenario) (Decided, error) { return Decided{}, nil }}
 
 // Run measures every policy, and the idle reference, on every scenario, on all cores
 // (each run has its own simulator, so the figures do not depend on the order): the idle
@@ -327,7 +327,7 @@ func Run(scenarios []Scenario, policies []Policy) []Result {
 	var mu sync.Mutex
 	parallel(len(scenarios)*len(seeds), func(j int) {
 		k, w := j/len(seeds), j%len(seeds)
-		m := measure(scenarios[k], world(scenarios[k], seeds[w]), Idle, nil)
+		m := measure(scenarios[k], world(scenarios[k], seeds[w]), idle, nil)
 		mu.Lock()
 		out[k].Seeds[w].Idle = m
 		mu.Unlock()

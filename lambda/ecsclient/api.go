@@ -35,12 +35,14 @@ type API interface {
 
 var _ API = (*ecs.Client)(nil)
 
-// Mutating lists the actions that change a cluster (SPEC §6.6).
-var Mutating = map[string]bool{
-	"UpdateService":                 true,
-	"UpdateContainerInstancesState": true,
-	"PutAttributes":                 true,
-	"DeleteAttributes":              true,
+// Mutating reports whether an ECS action changes a cluster: the calls only the actor
+// makes, and dry run never does.
+func Mutating(action string) bool {
+	switch action {
+	case "UpdateService", "UpdateContainerInstancesState", "PutAttributes", "DeleteAttributes":
+		return true
+	}
+	return false
 }
 
 // Batch and page limits ECS enforces (SDK doc comments; ecs-facts §2.1).

@@ -85,7 +85,7 @@ func (h *harness) deliver(raw []byte) (rebalance.Report, error) {
 func (h *harness) mutatingCalls() []string {
 	var out []string
 	for _, c := range h.s.Calls() {
-		if ecsclient.Mutating[c.Action] {
+		if ecsclient.Mutating(c.Action) {
 			out = append(out, c.Action)
 		}
 	}

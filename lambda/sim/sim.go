@@ -256,7 +256,7 @@ func serve[In, Out any](ctx context.Context, s *Sim, action string, in In, handl
 	}
 	s.counts[action]++
 	s.stats.APICalls++
-	if ecsclient.Mutating[action] {
+	if ecsclient.Mutating(action) {
 		s.stats.MutatingCalls++
 	}
 	s.calls = append(s.calls, Call{Action: action, At: s.now, Input: in})
