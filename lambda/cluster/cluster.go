@@ -354,9 +354,10 @@ func validateService(s *Service) []error {
 	return errs
 }
 
-// Clone returns a deep copy, for predictions that must not touch the original.
+// Clone returns a deep copy: a simulated world that must not touch the original (the
+// comparison, tests).
 func (c *Cluster) Clone() *Cluster {
-	// Every prediction clones the model (50,000 tasks at ECS's maximums): sizing the
+	// A copy can hold 50,000 tasks (ECS's maximums): sizing the
 	// indexes up front saves their rehashing.
 	n := New(c.Name, c.Region, c.Account)
 	n.ARN = c.ARN

@@ -56,7 +56,7 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 	counts := cluster.Counts(c.Distribution())
 	cov := cluster.COV(counts)
 	eligible, skipped := plan.Eligibility(c, cfg.OptOutTag)
-	// By name, so it holds for the simulated copies too.
+	// By name: it must hold for any copy of the model too.
 	movable := func(s *cluster.Service) bool { return eligible[s.Name] != nil }
 	d := plan.Decision{Action: plan.ActionSkip, COVBefore: cluster.Round2(cov), MinMoves: cluster.MinMoves(counts), Skipped: skipped, Goal: cfg.COVPercent}
 	d.COVPredicted, d.COVPredictedLow, d.COVPredictedHigh = d.COVBefore, d.COVBefore, d.COVBefore
@@ -184,6 +184,7 @@ func (p *predictor) run(k int, strategy string, services []string, measure bool)
 	if strategy != "" {
 		a := p.actor(s)
 		sctx, cancel := s.WithTimeout(p.ctx, p.in.Budget)
+		// Execute reads the cluster before anything has run: it is still the one read.
 		r.outcome, r.err = act.Execute(sctx, strategy, services, p.goal, p.in.Cluster, a, p.in.Config)
 		cancel()
 	}

@@ -82,7 +82,8 @@ type Sim struct {
 	eventLog []Event
 }
 
-// New simulates c, which the simulator takes over: read it through View.
+// New simulates c, which the simulator takes over: read it through View. To give c
+// back unchanged, Checkpoint first and Rollback at the end.
 func New(c *cluster.Cluster, o Options) *Sim {
 	if o.TaskStart <= 0 {
 		o.TaskStart = time.Duration(snapshot.DefaultTaskStartSeconds) * time.Second
