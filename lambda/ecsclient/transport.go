@@ -1,11 +1,26 @@
 package ecsclient
 
 import (
+	"context"
 	"io"
 	"net/http"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 )
+
+// NewClient is the ECS client every command uses: the default AWS configuration
+// (environment, profile, role), adaptive retry (the SDK slows down on its own when ECS
+// throttles) and KeepConnections.
+func NewClient(ctx context.Context) (*ecs.Client, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(func() aws.Retryer { return retry.NewAdaptiveMode() }))
+	if err != nil {
+		return nil, err
+	}
+	return ecs.NewFromConfig(cfg, KeepConnections), nil
+}
 
 // KeepConnections is an ecs.Options function that keeps the SDK's connections alive
 // between calls.

@@ -12,10 +12,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
@@ -42,14 +38,14 @@ func setup(ctx context.Context, getenv func(string) string) (*rebalance.Handler,
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(func() aws.Retryer { return retry.NewAdaptiveMode() }))
+	api, err := ecsclient.NewClient(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
 	log := slog.New(minLevel{Handler: lambdacontext.NewLogHandler(), level: cfg.LogLevel})
 	return rebalance.New(rebalance.Options{
 		Config:  cfg,
-		API:     ecs.NewFromConfig(awsCfg, ecsclient.KeepConnections),
+		API:     api,
 		Clock:   act.RealClock{},
 		Log:     log,
 		Metrics: os.Stdout, // the function's log stream, where CloudWatch reads EMF

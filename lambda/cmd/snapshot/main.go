@@ -14,11 +14,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/snapshot"
 )
@@ -36,12 +31,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: snapshot -cluster NAME [-o FILE]")
 		return 2
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryer(func() aws.Retryer { return retry.NewAdaptiveMode() }))
+	api, err := ecsclient.NewClient(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "snapshot: aws configuration: %v\n", err)
 		return 1
 	}
-	c, notes, err := ecsclient.Read(ctx, ecs.NewFromConfig(awsCfg, ecsclient.KeepConnections), *name)
+	c, notes, err := ecsclient.Read(ctx, api, *name)
 	if err != nil {
 		fmt.Fprintf(stderr, "snapshot: %v\n", err)
 		return 1
