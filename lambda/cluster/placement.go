@@ -163,9 +163,9 @@ func (c *Cluster) Place(s *Service, size Resources, rnd func(n int) int) (*Insta
 	return cands[rnd(len(cands))], nil
 }
 
-// keepMin keeps the instances with the least score, in order, in cands' own array
-// (one pass: out never overtakes the instance being read).
-func keepMin(cands []*Instance, score func(*Instance) int64) []*Instance {
+// keepMin keeps the candidates with the least score, in order, in cands' own array
+// (one pass: out never overtakes the candidate being read).
+func keepMin[T any](cands []T, score func(T) int64) []T {
 	out := cands[:0]
 	var best int64
 	for _, i := range cands {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -62,7 +63,7 @@ func (c *Cluster) NewPlacer(s *Service, size Resources) (*Placer, error) {
 	p.cands = c.candidates[:0]
 	defer func() { c.candidates = p.cands }()
 	for _, i := range c.instances {
-		if !i.Schedulable() || (len(providers) > 0 && !containsString(providers, i.CapacityProviderName)) {
+		if !i.Schedulable() || (len(providers) > 0 && !slices.Contains(providers, i.CapacityProviderName)) {
 			continue
 		}
 		p.cands = append(p.cands, candidate{inst: i, rem: i.Remaining, count: int(counts[i.pos])})
@@ -98,15 +99,6 @@ func (c *Cluster) NewPlacer(s *Service, size Resources) (*Placer, error) {
 	return p, nil
 }
 
-func containsString(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
 // Next chooses the instance for the next task, as Place does, and counts the task on
 // it; nil when no instance can take it.
 func (p *Placer) Next(rnd func(n int) int) (*Instance, error) {
@@ -130,7 +122,8 @@ func (p *Placer) Next(rnd func(n int) int) (*Instance, error) {
 		}
 		switch ps.Type {
 		case StrategySpread:
-			pick = p.keepMin(pick, func(e *candidate) int64 {
+			pick = keepMin(pick, func(n int) int64 {
+				e := &p.cands[n]
 				if ps.Field == FieldInstanceID || ps.Field == FieldHost {
 					return int64(e.count)
 				}
@@ -138,11 +131,11 @@ func (p *Placer) Next(rnd func(n int) int) (*Instance, error) {
 			})
 		case StrategyBinpack:
 			cpu := strings.EqualFold(ps.Field, "cpu")
-			pick = p.keepMin(pick, func(e *candidate) int64 {
+			pick = keepMin(pick, func(n int) int64 {
 				if cpu {
-					return e.rem.CPU
+					return p.cands[n].rem.CPU
 				}
-				return e.rem.Memory
+				return p.cands[n].rem.Memory
 			})
 		case StrategyRandom:
 			chosen = pick[rnd(len(pick))]
@@ -163,18 +156,4 @@ func (p *Placer) Next(rnd func(n int) int) (*Instance, error) {
 		}
 	}
 	return e.inst, nil
-}
-
-func (p *Placer) keepMin(pick []int, score func(*candidate) int64) []int {
-	out := pick[:0]
-	var best int64
-	for _, n := range pick {
-		switch v := score(&p.cands[n]); {
-		case len(out) == 0 || v < best:
-			best, out = v, append(out[:0], n)
-		case v == best:
-			out = append(out, n)
-		}
-	}
-	return out
 }

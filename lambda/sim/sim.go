@@ -8,7 +8,6 @@
 package sim
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -124,13 +123,12 @@ func New(c *cluster.Cluster, o Options) *Sim {
 		if s.isBelowMinHealthy(svc) {
 			s.below[svc] = true
 		}
-		s.queue.seq++
 		if steady(svc) {
+			s.queue.seq++ // its place, should it be scheduled before the clock moves
 			s.firstLook[svc] = s.queue.seq
 			continue
 		}
-		s.next[svc] = s.now
-		heap.Push(&s.queue, step{at: s.now, seq: s.queue.seq, svc: svc})
+		s.schedule(svc, s.now)
 	}
 	return s
 }
