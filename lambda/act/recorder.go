@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
@@ -60,4 +61,26 @@ func (r *Recorder) PutAttributes(_ context.Context, in *ecs.PutAttributesInput, 
 func (r *Recorder) DeleteAttributes(_ context.Context, in *ecs.DeleteAttributesInput, _ ...func(*ecs.Options)) (*ecs.DeleteAttributesOutput, error) {
 	r.add("DeleteAttributes", in)
 	return &ecs.DeleteAttributesOutput{Attributes: in.Attributes}, nil
+}
+
+// TagResource records the call.
+func (r *Recorder) TagResource(_ context.Context, in *ecs.TagResourceInput, _ ...func(*ecs.Options)) (*ecs.TagResourceOutput, error) {
+	r.add("TagResource", in)
+	return &ecs.TagResourceOutput{}, nil
+}
+
+// UntagResource records the call.
+func (r *Recorder) UntagResource(_ context.Context, in *ecs.UntagResourceInput, _ ...func(*ecs.Options)) (*ecs.UntagResourceOutput, error) {
+	r.add("UntagResource", in)
+	return &ecs.UntagResourceOutput{}, nil
+}
+
+// UpdateTaskProtection records the call and answers that every task is now as asked.
+func (r *Recorder) UpdateTaskProtection(_ context.Context, in *ecs.UpdateTaskProtectionInput, _ ...func(*ecs.Options)) (*ecs.UpdateTaskProtectionOutput, error) {
+	r.add("UpdateTaskProtection", in)
+	out := &ecs.UpdateTaskProtectionOutput{}
+	for _, t := range in.Tasks {
+		out.ProtectedTasks = append(out.ProtectedTasks, types.ProtectedTask{TaskArn: aws.String(t), ProtectionEnabled: in.ProtectionEnabled})
+	}
+	return out, nil
 }

@@ -349,6 +349,10 @@ type Task struct {
 	StoppedReason        string
 	StopCode             string
 	Version              int64
+	// ProtectedUntil is when the task's scale-in protection expires (zero: not
+	// protected). ECS keeps it apart from DescribeTasks (GetTaskProtection), so a
+	// snapshot never carries it.
+	ProtectedUntil time.Time
 
 	seq   int       // order of addition, for deterministic iteration
 	zone  string    // the zone its service counts it in (Service.CountIn)
@@ -366,6 +370,10 @@ func (t *Task) ServiceName() string {
 	}
 	return ""
 }
+
+// Protected reports whether the task's scale-in protection holds at now: scale-in and
+// deployments leave it running.
+func (t *Task) Protected(now time.Time) bool { return now.Before(t.ProtectedUntil) }
 
 // Live reports whether the task has not stopped.
 func (t *Task) Live() bool { return t.LastStatus != TaskStopped }

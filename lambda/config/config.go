@@ -17,6 +17,7 @@ const (
 	StrategyAuto               = "auto"
 	StrategyForceNewDeployment = "force-new-deployment"
 	StrategyDrain              = "drain"
+	StrategyMove               = "move"
 )
 
 // Environment variable names.
@@ -28,6 +29,8 @@ const (
 	EnvDrainMaxInstances  = "DRAIN_MAX_INSTANCES"
 	EnvRebalanceMaxRetry  = "REBALANCE_MAX_RETRY"
 	EnvMaxServicesPerRun  = "MAX_SERVICES_PER_RUN"
+	EnvMaxMovesPerRun     = "MAX_MOVES_PER_RUN"
+	EnvMoveWait           = "MOVE_WAIT"
 	EnvPredictionSamples  = "PREDICTION_SAMPLES"
 	EnvJoinWindow         = "JOIN_WINDOW"
 	EnvOptOutTag          = "OPT_OUT_TAG"
@@ -47,6 +50,11 @@ type Config struct {
 	DrainMaxInstances int
 	RebalanceMaxRetry int
 	MaxServicesPerRun int
+	// MaxMovesPerRun caps the tasks the move strategy moves per invocation; MoveWait
+	// bounds each of its two waits (for the new tasks to run, for the chosen ones to
+	// stop).
+	MaxMovesPerRun int
+	MoveWait       time.Duration
 	// PredictionSamples is how many samples of what ECS leaves unknown (ties, which
 	// task stops) each prediction runs on.
 	PredictionSamples int
@@ -69,6 +77,8 @@ func Default() Config {
 		DrainMaxInstances: 2,
 		RebalanceMaxRetry: 3,
 		MaxServicesPerRun: 20,
+		MaxMovesPerRun:    50,
+		MoveWait:          5 * time.Minute,
 		PredictionSamples: 8,
 		JoinWindow:        10 * time.Minute,
 		OptOutTag:         "ecs-rebalancer:skip",
@@ -96,6 +106,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	parse(EnvDrainMaxInstances, func(v string) (err error) { c.DrainMaxInstances, err = parseInt(v); return })
 	parse(EnvRebalanceMaxRetry, func(v string) (err error) { c.RebalanceMaxRetry, err = parseInt(v); return })
 	parse(EnvMaxServicesPerRun, func(v string) (err error) { c.MaxServicesPerRun, err = parseInt(v); return })
+	parse(EnvMaxMovesPerRun, func(v string) (err error) { c.MaxMovesPerRun, err = parseInt(v); return })
+	parse(EnvMoveWait, func(v string) (err error) { c.MoveWait, err = parseSeconds(v); return })
 	parse(EnvPredictionSamples, func(v string) (err error) { c.PredictionSamples, err = parseInt(v); return })
 	parse(EnvJoinWindow, func(v string) (err error) { c.JoinWindow, err = time.ParseDuration(v); return })
 	parse(EnvOptOutTag, func(v string) error { c.OptOutTag = v; return nil })
@@ -161,9 +173,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s=%v: allowed %s", name, value, allowed))
 	}
 	switch c.Strategy {
-	case StrategyAuto, StrategyForceNewDeployment, StrategyDrain:
+	case StrategyAuto, StrategyForceNewDeployment, StrategyDrain, StrategyMove:
 	default:
-		bad(EnvStrategy, c.Strategy, "auto, force-new-deployment or drain")
+		bad(EnvStrategy, c.Strategy, "auto, force-new-deployment, drain or move")
 	}
 	if c.COVPercent < 0 || c.COVPercent > 100 {
 		bad(EnvCOVPercent, c.COVPercent, "0-100")
@@ -183,6 +195,12 @@ func (c Config) Validate() error {
 	if c.MaxServicesPerRun < 1 || c.MaxServicesPerRun > 100 {
 		bad(EnvMaxServicesPerRun, c.MaxServicesPerRun, "1-100")
 	}
+	if c.MaxMovesPerRun < 1 || c.MaxMovesPerRun > 500 {
+		bad(EnvMaxMovesPerRun, c.MaxMovesPerRun, "1-500")
+	}
+	if c.MoveWait < 30*time.Second || c.MoveWait > 10*time.Minute {
+		bad(EnvMoveWait, c.MoveWait, "30s-10m")
+	}
 	if c.PredictionSamples < 1 || c.PredictionSamples > 32 {
 		bad(EnvPredictionSamples, c.PredictionSamples, "1-32")
 	}
@@ -199,9 +217,14 @@ func (c Config) Validate() error {
 	}
 	if len(errs) == 0 {
 		if t := c.FunctionTimeout(); t > MaxLambdaTimeout {
-			errs = append(errs, fmt.Errorf("worst-case run time %s (drain %s = (1+%s) x %s x (%s+%s), plus %s margin) exceeds Lambda's %s: lower %s, %s, %s or %s",
-				seconds(t), seconds(c.WorstCaseDrain()), EnvRebalanceMaxRetry, EnvDrainMaxInstances, EnvDrainTimeout, EnvDrainSleepTime,
-				seconds(c.Margin()), seconds(MaxLambdaTimeout), EnvRebalanceMaxRetry, EnvDrainMaxInstances, EnvDrainTimeout, EnvDrainSleepTime))
+			if c.WorstCaseMove() > c.WorstCaseDrain() {
+				errs = append(errs, fmt.Errorf("worst-case run time %s (move %s = 2 x %s, plus %s margin) exceeds Lambda's %s: lower %s",
+					seconds(t), seconds(c.WorstCaseMove()), EnvMoveWait, seconds(c.Margin()), seconds(MaxLambdaTimeout), EnvMoveWait))
+			} else {
+				errs = append(errs, fmt.Errorf("worst-case run time %s (drain %s = (1+%s) x %s x (%s+%s), plus %s margin) exceeds Lambda's %s: lower %s, %s, %s or %s",
+					seconds(t), seconds(c.WorstCaseDrain()), EnvRebalanceMaxRetry, EnvDrainMaxInstances, EnvDrainTimeout, EnvDrainSleepTime,
+					seconds(c.Margin()), seconds(MaxLambdaTimeout), EnvRebalanceMaxRetry, EnvDrainMaxInstances, EnvDrainTimeout, EnvDrainSleepTime))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -212,11 +235,24 @@ func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), '
 // WorstCaseDrain is (1 + REBALANCE_MAX_RETRY) x DRAIN_MAX_INSTANCES x (DRAIN_TIMEOUT +
 // DRAIN_SLEEP_TIME) (SPEC §7); zero when the strategy never drains.
 func (c Config) WorstCaseDrain() time.Duration {
-	if c.Strategy == StrategyForceNewDeployment {
+	if c.Strategy != StrategyAuto && c.Strategy != StrategyDrain {
 		return 0
 	}
 	return time.Duration(1+c.RebalanceMaxRetry) * time.Duration(c.DrainMaxInstances) * (c.DrainTimeout + c.DrainSleepTime)
 }
+
+// WorstCaseMove is 2 x MOVE_WAIT: a move waits once for its new tasks to run and once
+// for the chosen ones to stop; zero when the strategy never moves.
+func (c Config) WorstCaseMove() time.Duration {
+	if c.Strategy != StrategyAuto && c.Strategy != StrategyMove {
+		return 0
+	}
+	return 2 * c.MoveWait
+}
+
+// WorstCaseActing is the longest the enabled strategies may act for (auto runs one of
+// them).
+func (c Config) WorstCaseActing() time.Duration { return max(c.WorstCaseDrain(), c.WorstCaseMove()) }
 
 // Margin is the time a run needs besides drain waits: reading the cluster, the
 // paced UpdateService calls, the sweep, reactivation after a cut-short drain.
@@ -224,8 +260,9 @@ func (c Config) Margin() time.Duration {
 	return 60*time.Second + time.Duration(c.MaxServicesPerRun)*UpdateServiceInterval
 }
 
-// FunctionTimeout is the Lambda timeout the stack sets: worst-case drain plus margin.
-func (c Config) FunctionTimeout() time.Duration { return c.WorstCaseDrain() + c.Margin() }
+// FunctionTimeout is the Lambda timeout the stack sets: the worst-case drain or move,
+// plus margin.
+func (c Config) FunctionTimeout() time.Duration { return c.WorstCaseActing() + c.Margin() }
 
 // Environ is the configuration as the environment variables FromEnv reads (what the
 // stack sets on the function); CLUSTERS only when Clusters is set.
@@ -238,6 +275,8 @@ func (c Config) Environ() map[string]string {
 		EnvDrainMaxInstances: strconv.Itoa(c.DrainMaxInstances),
 		EnvRebalanceMaxRetry: strconv.Itoa(c.RebalanceMaxRetry),
 		EnvMaxServicesPerRun: strconv.Itoa(c.MaxServicesPerRun),
+		EnvMaxMovesPerRun:    strconv.Itoa(c.MaxMovesPerRun),
+		EnvMoveWait:          c.MoveWait.String(),
 		EnvPredictionSamples: strconv.Itoa(c.PredictionSamples),
 		EnvJoinWindow:        c.JoinWindow.String(),
 		EnvOptOutTag:         c.OptOutTag,

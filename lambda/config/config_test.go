@@ -20,15 +20,16 @@ func TestDefaults(t *testing.T) {
 	}
 	want := config.Config{
 		Strategy: "auto", COVPercent: 25, DrainSleepTime: 30 * time.Second, DrainTimeout: 45 * time.Second,
-		DrainMaxInstances: 2, RebalanceMaxRetry: 3, MaxServicesPerRun: 20, PredictionSamples: 8, JoinWindow: 10 * time.Minute,
-		OptOutTag: "ecs-rebalancer:skip", LogLevel: slog.LevelInfo,
+		DrainMaxInstances: 2, RebalanceMaxRetry: 3, MaxServicesPerRun: 20, MaxMovesPerRun: 50, MoveWait: 5 * time.Minute,
+		PredictionSamples: 8, JoinWindow: 10 * time.Minute, OptOutTag: "ecs-rebalancer:skip", LogLevel: slog.LevelInfo,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}
 	// (1+3) x 2 x (45+30) = 600 s of drain, plus 60 s + 20 x 0.25 s.
-	if got.WorstCaseDrain() != 600*time.Second || got.FunctionTimeout() != 665*time.Second {
-		t.Errorf("worst case %v, timeout %v", got.WorstCaseDrain(), got.FunctionTimeout())
+	// A move waits at most 2 x 5 min: the same 600 s.
+	if got.WorstCaseDrain() != 600*time.Second || got.WorstCaseMove() != 600*time.Second || got.FunctionTimeout() != 665*time.Second {
+		t.Errorf("worst case drain %v, move %v, timeout %v", got.WorstCaseDrain(), got.WorstCaseMove(), got.FunctionTimeout())
 	}
 }
 
@@ -42,12 +43,14 @@ func TestFromEnv(t *testing.T) {
 		{name: "every variable set", env: map[string]string{
 			"STRATEGY": "drain", "COV_PERCENT": "12.5", "DRAIN_SLEEP_TIME": "10", "DRAIN_TIMEOUT": "60s",
 			"DRAIN_MAX_INSTANCES": "3", "REBALANCE_MAX_RETRY": "1", "MAX_SERVICES_PER_RUN": "100",
+			"MAX_MOVES_PER_RUN": "500", "MOVE_WAIT": "30",
 			"PREDICTION_SAMPLES": "32", "JOIN_WINDOW": "1h", "OPT_OUT_TAG": "team:skip", "DRY_RUN": "true", "LOG_LEVEL": "debug",
 			"CLUSTERS": "prod, arn:aws:ecs:us-east-1:111122223333:cluster/staging",
 		}, check: func(t *testing.T, c config.Config) {
 			want := config.Config{
 				Strategy: "drain", COVPercent: 12.5, DrainSleepTime: 10 * time.Second, DrainTimeout: time.Minute,
-				DrainMaxInstances: 3, RebalanceMaxRetry: 1, MaxServicesPerRun: 100, PredictionSamples: 32, JoinWindow: time.Hour,
+				DrainMaxInstances: 3, RebalanceMaxRetry: 1, MaxServicesPerRun: 100, MaxMovesPerRun: 500, MoveWait: 30 * time.Second,
+				PredictionSamples: 32, JoinWindow: time.Hour,
 				OptOutTag: "team:skip", DryRun: true, LogLevel: slog.LevelDebug,
 				Clusters: []string{"prod", "arn:aws:ecs:us-east-1:111122223333:cluster/staging"},
 			}
@@ -60,16 +63,24 @@ func TestFromEnv(t *testing.T) {
 		}},
 		{name: "force-new-deployment never drains", env: map[string]string{"STRATEGY": "force-new-deployment", "DRAIN_MAX_INSTANCES": "3", "REBALANCE_MAX_RETRY": "5", "DRAIN_TIMEOUT": "60"},
 			check: func(t *testing.T, c config.Config) {
-				if c.WorstCaseDrain() != 0 {
-					t.Errorf("worst-case drain %v", c.WorstCaseDrain())
+				if c.WorstCaseDrain() != 0 || c.WorstCaseMove() != 0 {
+					t.Errorf("worst-case drain %v, move %v", c.WorstCaseDrain(), c.WorstCaseMove())
+				}
+			}},
+		{name: "move never drains, and its waits set the timeout", env: map[string]string{"STRATEGY": "move", "MOVE_WAIT": "6m", "DRAIN_MAX_INSTANCES": "3", "REBALANCE_MAX_RETRY": "5", "DRAIN_TIMEOUT": "60"},
+			check: func(t *testing.T, c config.Config) {
+				if c.WorstCaseDrain() != 0 || c.FunctionTimeout() != 12*time.Minute+65*time.Second {
+					t.Errorf("worst-case drain %v, timeout %v", c.WorstCaseDrain(), c.FunctionTimeout())
 				}
 			}},
 		{name: "every out-of-range value, all reported at once", env: map[string]string{
 			"STRATEGY": "yolo", "COV_PERCENT": "101", "DRAIN_SLEEP_TIME": "5", "DRAIN_TIMEOUT": "61",
 			"DRAIN_MAX_INSTANCES": "4", "REBALANCE_MAX_RETRY": "-1", "MAX_SERVICES_PER_RUN": "0", "JOIN_WINDOW": "30s",
-			"PREDICTION_SAMPLES": "33",
+			"PREDICTION_SAMPLES": "33", "MAX_MOVES_PER_RUN": "501", "MOVE_WAIT": "29s",
 		}, wantErr: []string{
-			`STRATEGY=yolo: allowed auto, force-new-deployment or drain`,
+			`STRATEGY=yolo: allowed auto, force-new-deployment, drain or move`,
+			`MAX_MOVES_PER_RUN=501: allowed 1-500`,
+			`MOVE_WAIT=29s: allowed 30s-10m`,
 			`COV_PERCENT=101: allowed 0-100`,
 			`DRAIN_SLEEP_TIME=5s: allowed 10-30 s`,
 			`DRAIN_TIMEOUT=61s: allowed 0-60 s`,
@@ -88,6 +99,8 @@ func TestFromEnv(t *testing.T) {
 		{name: "worst-case drain above Lambda's 900 s", env: map[string]string{
 			"DRAIN_MAX_INSTANCES": "3", "REBALANCE_MAX_RETRY": "5", "DRAIN_TIMEOUT": "60", "DRAIN_SLEEP_TIME": "30",
 		}, wantErr: []string{"worst-case run time 1685s (drain 1620s = (1+REBALANCE_MAX_RETRY) x DRAIN_MAX_INSTANCES x (DRAIN_TIMEOUT+DRAIN_SLEEP_TIME), plus 65s margin) exceeds Lambda's 900s"}},
+		{name: "worst-case move above Lambda's 900 s", env: map[string]string{"STRATEGY": "move", "MOVE_WAIT": "8m"},
+			wantErr: []string{"worst-case run time 1025s (move 960s = 2 x MOVE_WAIT, plus 65s margin) exceeds Lambda's 900s: lower MOVE_WAIT"}},
 		{name: "NaN is not a percentage", env: map[string]string{"COV_PERCENT": "NaN"}, wantErr: []string{"not a number"}},
 	}
 	for _, tt := range tests {
@@ -119,6 +132,7 @@ func TestFromEnv(t *testing.T) {
 func TestEnvironRoundTrip(t *testing.T) {
 	c := config.Default()
 	c.Strategy, c.COVPercent, c.DrainTimeout, c.DryRun, c.LogLevel = "drain", 12.5, 20*time.Second, true, slog.LevelDebug
+	c.MaxMovesPerRun, c.MoveWait = 7, 90*time.Second
 	c.Clusters = []string{"a", "arn:aws:ecs:us-east-1:1:cluster/b"}
 	env := c.Environ()
 	got, err := config.FromEnv(func(k string) string { return env[k] })

@@ -17,6 +17,10 @@ type ReadAPI interface {
 	DescribeServices(ctx context.Context, params *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
 	ListTasks(ctx context.Context, params *ecs.ListTasksInput, optFns ...func(*ecs.Options)) (*ecs.ListTasksOutput, error)
 	DescribeTasks(ctx context.Context, params *ecs.DescribeTasksInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
+	// The move strategy's reads: which tasks are protected, and a cluster's tags (the
+	// sweep's cheap look for a move an earlier invocation left).
+	GetTaskProtection(ctx context.Context, params *ecs.GetTaskProtectionInput, optFns ...func(*ecs.Options)) (*ecs.GetTaskProtectionOutput, error)
+	ListTagsForResource(ctx context.Context, params *ecs.ListTagsForResourceInput, optFns ...func(*ecs.Options)) (*ecs.ListTagsForResourceOutput, error)
 }
 
 // WriteAPI holds the mutating calls; only the actor calls them.
@@ -25,6 +29,9 @@ type WriteAPI interface {
 	UpdateContainerInstancesState(ctx context.Context, params *ecs.UpdateContainerInstancesStateInput, optFns ...func(*ecs.Options)) (*ecs.UpdateContainerInstancesStateOutput, error)
 	PutAttributes(ctx context.Context, params *ecs.PutAttributesInput, optFns ...func(*ecs.Options)) (*ecs.PutAttributesOutput, error)
 	DeleteAttributes(ctx context.Context, params *ecs.DeleteAttributesInput, optFns ...func(*ecs.Options)) (*ecs.DeleteAttributesOutput, error)
+	TagResource(ctx context.Context, params *ecs.TagResourceInput, optFns ...func(*ecs.Options)) (*ecs.TagResourceOutput, error)
+	UntagResource(ctx context.Context, params *ecs.UntagResourceInput, optFns ...func(*ecs.Options)) (*ecs.UntagResourceOutput, error)
+	UpdateTaskProtection(ctx context.Context, params *ecs.UpdateTaskProtectionInput, optFns ...func(*ecs.Options)) (*ecs.UpdateTaskProtectionOutput, error)
 }
 
 // API is every ECS call the project makes.
@@ -39,7 +46,8 @@ var _ API = (*ecs.Client)(nil)
 // makes, and dry run never does.
 func Mutating(action string) bool {
 	switch action {
-	case "UpdateService", "UpdateContainerInstancesState", "PutAttributes", "DeleteAttributes":
+	case "UpdateService", "UpdateContainerInstancesState", "PutAttributes", "DeleteAttributes",
+		"TagResource", "UntagResource", "UpdateTaskProtection":
 		return true
 	}
 	return false
@@ -53,6 +61,9 @@ const (
 	MaxUpdateInstancesState  = 10
 	MaxAttributesPerCall     = 10
 	MaxCustomAttributes      = 10
+	MaxUpdateTaskProtection  = 10
+	MaxGetTaskProtection     = 100
+	MaxProtectionMinutes     = 2880
 	MaxPageSize              = 100
 	DefaultListServicesPage  = 10
 	DefaultListInstancesPage = 100

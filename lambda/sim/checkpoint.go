@@ -29,6 +29,7 @@ type Mark struct {
 	counts    map[string]int
 	stats     Stats
 	faults    FaultFunc
+	tags      []cluster.Tag
 }
 
 // Checkpoint marks the simulation's state for Rollback; checkpoints nest. Contexts made
@@ -53,6 +54,7 @@ func (s *Sim) Checkpoint() Mark {
 		counts:    maps.Clone(s.counts),
 		stats:     s.stats,
 		faults:    s.faults,
+		tags:      s.clusterTags, // replaced, never edited in place
 
 		deadlines: s.deadlines,
 	}
@@ -74,5 +76,5 @@ func (s *Sim) Rollback(m Mark) {
 	clear(s.calls[m.calls:])
 	s.calls = s.calls[:m.calls]
 	s.eventLog = s.eventLog[:m.events]
-	s.counts, s.stats, s.faults = m.counts, m.stats, m.faults
+	s.counts, s.stats, s.faults, s.clusterTags = m.counts, m.stats, m.faults, m.tags
 }

@@ -21,15 +21,15 @@ func (s *Sim) step(svc *cluster.Service) {
 		return
 	}
 	var unfinished bool
+	var earliest time.Time // the service's next look: a task coming up, a protection ending
 	if svc.IsDaemon() {
 		unfinished = s.daemonStep(svc)
 	} else {
-		unfinished = s.replicaStep(svc)
+		unfinished, earliest = s.replicaStep(svc)
 	}
 	s.refreshDeployments(svc)
 	s.checkBelowMinHealthy(svc)
 
-	var earliest time.Time
 	for t := range svc.EachTask() { // the minimum: order does not matter
 		if at, ok := s.readyAt[t]; ok && (earliest.IsZero() || at.Before(earliest)) {
 			earliest = at
@@ -80,13 +80,18 @@ func (s *Sim) isOld(svc *cluster.Service, t *cluster.Task) bool {
 	return false // not started by a known deployment: counted with the primary
 }
 
-// replicaStep is one wave of the REPLICA scheduler. It reports whether work is left.
+// replicaStep is one wave of the REPLICA scheduler. It reports whether work is left,
+// and when a scale-in protection that holds some of it ends (zero: none does).
 //
 // ECS (deployment-type-ecs, container-instance-draining): at least
 // ceil(desired x minimumHealthyPercent) tasks stay RUNNING and at most
 // floor(desired x maximumPercent) are RUNNING or PENDING; service tasks PENDING on a
 // DRAINING instance stop at once; RUNNING ones are replaced within those bounds.
-func (s *Sim) replicaStep(svc *cluster.Service) bool {
+// Protected tasks (UpdateTaskProtection) are skipped by scale-in and by deployments
+// until their protection ends; a service with more protected tasks than it wants waits
+// for them, as ECS's DEPLOYMENT_BLOCKED does. Draining does not consult protection:
+// what ECS does there on EC2 is not documented.
+func (s *Sim) replicaStep(svc *cluster.Service) (unfinished bool, protectedUntil time.Time) {
 	var keepRunning, keepPending, oldRunning []*cluster.Task
 	for _, t := range svc.Tasks() {
 		switch old := s.isOld(svc, t); {
@@ -103,38 +108,58 @@ func (s *Sim) replicaStep(svc *cluster.Service) bool {
 	desired := int(svc.DesiredCount)
 	minHealthy, maxTotal := svc.HealthyBounds()
 
-	// Scale-in: a lowered desired count stops the surplus at once, PENDING first.
+	// Scale-in: a lowered desired count stops the surplus at once, PENDING first, and
+	// never a protected task.
+	held := func(t *cluster.Task) bool {
+		if !t.Protected(s.now) {
+			return false
+		}
+		if protectedUntil.IsZero() || t.ProtectedUntil.Before(protectedUntil) {
+			protectedUntil = t.ProtectedUntil
+		}
+		return true
+	}
 	for surplus := len(keepRunning) + len(keepPending) - desired; surplus > 0; surplus-- {
 		if n := len(keepPending); n > 0 {
 			s.stopTask(keepPending[n-1], "Scaling activity initiated by (deployment)")
 			keepPending = keepPending[:n-1]
 			continue
 		}
-		victim := s.c.PickToStop(svc, keepRunning, s.stopRule, s.rng.IntN)
+		free := s.unprotected(keepRunning, held)
+		if len(free) == 0 {
+			s.logEvent(svc, fmt.Sprintf("(service %s) has more protected tasks than its desired count %d: the scale-in waits for their protection to end.", svc.Name, desired))
+			unfinished = true
+			break
+		}
+		victim := s.c.PickToStop(svc, free, s.stopRule, s.rng.IntN)
 		s.stopTask(victim, "Scaling activity initiated by (deployment)")
 		keepRunning = without(keepRunning, victim)
 	}
 
-	// Stop old tasks while the service keeps its minimum healthy count.
+	// Stop old tasks while the service keeps its minimum healthy count; protected ones
+	// stay until their protection ends.
 	healthy := len(keepRunning) + len(oldRunning)
-	if healthy-minHealthy >= len(oldRunning) {
+	stoppable := s.unprotected(oldRunning, func(t *cluster.Task) bool { return !s.isOnDraining(t) && held(t) })
+	heldOld := len(oldRunning) - len(stoppable)
+	if healthy-minHealthy >= len(stoppable) {
 		// Every old task may stop (the usual second wave of a 100 %/200 % rollout):
 		// which goes first changes nothing, and choosing one at a time is quadratic in
 		// the service's size.
-		for _, t := range oldRunning {
+		for _, t := range stoppable {
 			s.stopTask(t, stopReason(s.c, t))
 		}
-		oldRunning = nil
+		stoppable = nil
 	}
-	for canStop := healthy - minHealthy; canStop > 0 && len(oldRunning) > 0; canStop-- {
-		victim := s.c.PickToStop(svc, oldRunning, s.stopRule, s.rng.IntN)
+	for canStop := healthy - minHealthy; canStop > 0 && len(stoppable) > 0; canStop-- {
+		victim := s.c.PickToStop(svc, stoppable, s.stopRule, s.rng.IntN)
 		s.stopTask(victim, stopReason(s.c, victim))
-		oldRunning = without(oldRunning, victim)
+		stoppable = without(stoppable, victim)
 	}
+	oldLeft := len(stoppable) + heldOld
 
 	// Start replacements up to the maximum.
 	need := desired - len(keepRunning) - len(keepPending)
-	room := maxTotal - (len(keepRunning) + len(keepPending) + len(oldRunning))
+	room := maxTotal - (len(keepRunning) + len(keepPending) + oldLeft)
 	started := 0
 	var placer *cluster.Placer // the wave's tasks one after another, reading the instances once
 	for ; started < min(need, room); started++ {
@@ -155,7 +180,29 @@ func (s *Sim) replicaStep(svc *cluster.Service) bool {
 			break
 		}
 	}
-	return len(oldRunning) > 0 || started < need
+	return unfinished || oldLeft > 0 || started < need, protectedUntil
+}
+
+// unprotected returns the tasks of ts that held does not keep, ts itself when it keeps
+// none (the common case: no copy).
+func (s *Sim) unprotected(ts []*cluster.Task, held func(*cluster.Task) bool) []*cluster.Task {
+	for k, t := range ts {
+		if held(t) {
+			out := slices.Clone(ts[:k])
+			for _, u := range ts[k+1:] {
+				if !held(u) {
+					out = append(out, u)
+				}
+			}
+			return out
+		}
+	}
+	return ts
+}
+
+func (s *Sim) isOnDraining(t *cluster.Task) bool {
+	i := s.c.Instance(t.InstanceARN)
+	return i != nil && i.Status == cluster.StatusDraining
 }
 
 func stopReason(c *cluster.Cluster, t *cluster.Task) string {

@@ -79,6 +79,8 @@ type Sim struct {
 	below    map[*cluster.Service]bool // the services below their minimum healthy count
 	stats    Stats
 	eventLog []Event
+	// clusterTags are the cluster's own tags (a snapshot has none).
+	clusterTags []cluster.Tag
 }
 
 // New simulates c, which the simulator takes over: read it through View. To give c
