@@ -81,6 +81,8 @@ type Actor struct {
 	observe func(ctx context.Context) ([]cluster.InstanceCount, error)
 
 	redeployed map[string]bool
+	moved      map[string]bool // services moved this invocation
+	movedTasks int
 	lastUpdate time.Time
 	actions    []Action
 }
@@ -88,7 +90,7 @@ type Actor struct {
 // New returns an actor on clusterID that reads through read and mutates through write
 // (the same client in production; a Recorder in dry run).
 func New(read ecsclient.ReadAPI, write ecsclient.WriteAPI, clusterID string, clock Clock, cfg config.Config, log *slog.Logger) *Actor {
-	a := &Actor{read: read, write: write, cluster: clusterID, clock: clock, cfg: cfg, log: log, redeployed: map[string]bool{}}
+	a := &Actor{read: read, write: write, cluster: clusterID, clock: clock, cfg: cfg, log: log, redeployed: map[string]bool{}, moved: map[string]bool{}}
 	a.observe = func(ctx context.Context) ([]cluster.InstanceCount, error) {
 		return ecsclient.ReadInstances(ctx, read, clusterID)
 	}
@@ -138,22 +140,13 @@ func (a *Actor) Redeploy(ctx context.Context, services []string) error {
 		if a.redeployed[name] {
 			continue
 		}
-		if len(a.redeployed) >= a.cfg.MaxServicesPerRun {
-			errs = append(errs, fmt.Errorf("redeploy %s: refused, MAX_SERVICES_PER_RUN (%d) reached", name, a.cfg.MaxServicesPerRun))
+		if len(a.redeployed)+len(a.moved) >= a.cfg.MaxServicesPerRun {
+			errs = append(errs, fmt.Errorf("redeploy %s: %w: MAX_SERVICES_PER_RUN is %d", name, ErrCapReached, a.cfg.MaxServicesPerRun))
 			continue
 		}
-		if !a.lastUpdate.IsZero() {
-			wait := a.lastUpdate.Add(config.UpdateServiceInterval).Sub(a.clock.Now())
-			if wait > 0 {
-				if a.remaining(ctx) < wait {
-					return errors.Join(append(errs, fmt.Errorf("redeploy %s: %w", name, ErrOutOfTime))...)
-				}
-				if err := a.clock.Sleep(ctx, wait); err != nil {
-					return errors.Join(append(errs, fmt.Errorf("redeploy %s: %w", name, err))...)
-				}
-			}
+		if err := a.pace(ctx); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("redeploy %s: %w", name, err))...)
 		}
-		a.lastUpdate = a.clock.Now()
 		_, err := a.write.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: &a.cluster, Service: aws.String(name), ForceNewDeployment: true})
 		a.record("redeploy", name, err)
 		if err != nil {
@@ -163,6 +156,24 @@ func (a *Actor) Redeploy(ctx context.Context, services []string) error {
 		a.redeployed[name] = true
 	}
 	return errors.Join(errs...)
+}
+
+// pace waits until config.UpdateServiceInterval has passed since the previous
+// UpdateService call (ECS's sustained rate is 5 per second per account, shared with
+// every other caller).
+func (a *Actor) pace(ctx context.Context) error {
+	if !a.lastUpdate.IsZero() {
+		if wait := a.lastUpdate.Add(config.UpdateServiceInterval).Sub(a.clock.Now()); wait > 0 {
+			if a.remaining(ctx) < wait {
+				return ErrOutOfTime
+			}
+			if err := a.clock.Sleep(ctx, wait); err != nil {
+				return err
+			}
+		}
+	}
+	a.lastUpdate = a.clock.Now()
+	return nil
 }
 
 // DrainRound drains the instances one after another: mark, DRAINING, wait

@@ -289,7 +289,7 @@ func TestRedeploy(t *testing.T) {
 	a := w.actor()
 	err := a.Redeploy(context.Background(), []string{"a", "blue-green", "b", "c", "web"})
 	if err == nil || !strings.Contains(err.Error(), "redeploy blue-green: operation error ECS: UpdateService") ||
-		!strings.Contains(err.Error(), "redeploy web: refused, MAX_SERVICES_PER_RUN (3) reached") {
+		!strings.Contains(err.Error(), "redeploy web: per-run cap reached: MAX_SERVICES_PER_RUN is 3") || !errors.Is(err, act.ErrCapReached) {
 		t.Errorf("errors joined per service: %v", err)
 	}
 	var at []time.Time

@@ -19,6 +19,8 @@ type Executor interface {
 	// DrainRound drains the instances one after another (mark, DRAINING, wait,
 	// ACTIVE, unmark, pause).
 	DrainRound(ctx context.Context, instances []*cluster.Instance) error
+	// Move starts tasks of each service first, then stops chosen ones.
+	Move(ctx context.Context, moves []plan.Move) ([]plan.MoveResult, error)
 	// Observe reads every instance and its running-task count again (between drain
 	// rounds: ceil(I/100) List and Describe calls, not a full read).
 	Observe(ctx context.Context) ([]cluster.InstanceCount, error)
@@ -28,20 +30,34 @@ type Executor interface {
 
 var _ Executor = (*Actor)(nil)
 
-// Execute carries out a strategy on cluster c through ex. force-new-deployment
-// redeploys services once (nil: every target, plan.RedeployTargets). drain runs
+// Execute carries out a strategy on cluster c through ex; chosen is what its
+// prediction did (the zero Outcome: decide here). force-new-deployment redeploys
+// services once (chosen.Services, else every target, plan.RedeployTargets). move moves
+// chosen.Planned (else plan.MoveTargets against the reachable target). drain runs
 // rounds: pick the candidates, drain them, read the cluster again, and repeat while
 // COV stays above goal (plan.Goal) and keeps falling, at most REBALANCE_MAX_RETRY more
 // times.
-func Execute(ctx context.Context, strategy string, services []string, goal float64, c *cluster.Cluster, ex Executor, cfg config.Config) (plan.Outcome, error) {
+func Execute(ctx context.Context, strategy string, chosen plan.Outcome, goal float64, c *cluster.Cluster, ex Executor, cfg config.Config) (plan.Outcome, error) {
 	var run plan.Outcome
 	switch strategy {
 	case config.StrategyForceNewDeployment:
-		run.Services = services
+		run.Services = chosen.Services
 		if run.Services == nil {
 			run.Services = plan.RedeployTargets(c, cfg)
 		}
 		return run, ex.Redeploy(ctx, run.Services)
+	case config.StrategyMove:
+		run.Planned = chosen.Planned
+		if run.Planned == nil {
+			eligible, _ := plan.Eligibility(c, cfg.OptOutTag)
+			run.Planned, _ = plan.MoveTargets(c, c.Reachable(func(s *cluster.Service) bool { return eligible[s.Name] != nil }), eligible, cfg)
+		}
+		for _, m := range run.Planned {
+			run.Services = append(run.Services, m.Service)
+		}
+		var err error
+		run.Results, err = ex.Move(ctx, run.Planned)
+		return run, err
 	case config.StrategyDrain:
 		eligible, _ := plan.Eligibility(c, cfg.OptOutTag)
 		blocked := plan.Blockers(c, eligible)

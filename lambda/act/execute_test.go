@@ -13,6 +13,7 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	ct "github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster/clustertest"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
 )
 
 // fakeExecutor replays a scripted sequence of clusters for Observe and records what it
@@ -21,7 +22,13 @@ type fakeExecutor struct {
 	reads    []*cluster.Cluster
 	drained  [][]string
 	redeploy []string
+	moved    []plan.Move
 	drainErr error
+}
+
+func (f *fakeExecutor) Move(_ context.Context, ms []plan.Move) ([]plan.MoveResult, error) {
+	f.moved = append(f.moved, ms...)
+	return nil, nil
 }
 
 func (f *fakeExecutor) Redeploy(_ context.Context, s []string) error {
@@ -67,7 +74,7 @@ func TestExecuteDrainLoop(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg.RebalanceMaxRetry = tt.retries
 			ex := &fakeExecutor{reads: tt.reads}
-			run, err := act.Execute(context.Background(), config.StrategyDrain, nil, cfg.COVPercent, start, ex, cfg)
+			run, err := act.Execute(context.Background(), config.StrategyDrain, plan.Outcome{}, cfg.COVPercent, start, ex, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +92,7 @@ func TestExecuteDrainLoop(t *testing.T) {
 		cfg.RebalanceMaxRetry = 3
 		boom := errors.New("boom")
 		ex := &fakeExecutor{reads: []*cluster.Cluster{start}, drainErr: boom}
-		run, err := act.Execute(context.Background(), config.StrategyDrain, nil, cfg.COVPercent, start, ex, cfg)
+		run, err := act.Execute(context.Background(), config.StrategyDrain, plan.Outcome{}, cfg.COVPercent, start, ex, cfg)
 		if !errors.Is(err, boom) || run.Rounds != 1 {
 			t.Errorf("Execute = %+v, %v", run, err)
 		}
@@ -104,7 +111,7 @@ func TestExecuteRedeploy(t *testing.T) {
 	cfg := config.Default()
 	cfg.MaxServicesPerRun = 2
 	ex := &fakeExecutor{}
-	run, err := act.Execute(context.Background(), config.StrategyForceNewDeployment, nil, cfg.COVPercent, c, ex, cfg)
+	run, err := act.Execute(context.Background(), config.StrategyForceNewDeployment, plan.Outcome{}, cfg.COVPercent, c, ex, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,10 +122,10 @@ func TestExecuteRedeploy(t *testing.T) {
 		t.Errorf("run.Services: %s", diff)
 	}
 	ex = &fakeExecutor{}
-	if _, err := act.Execute(context.Background(), config.StrategyForceNewDeployment, []string{"c"}, cfg.COVPercent, c, ex, cfg); err != nil || !cmp.Equal([]string{"c"}, ex.redeploy) {
+	if _, err := act.Execute(context.Background(), config.StrategyForceNewDeployment, plan.Outcome{Services: []string{"c"}}, cfg.COVPercent, c, ex, cfg); err != nil || !cmp.Equal([]string{"c"}, ex.redeploy) {
 		t.Errorf("an explicit list is redeployed as given: %v %v", ex.redeploy, err)
 	}
-	if _, err := act.Execute(context.Background(), "yolo", nil, cfg.COVPercent, c, ex, cfg); err == nil {
+	if _, err := act.Execute(context.Background(), "yolo", plan.Outcome{}, cfg.COVPercent, c, ex, cfg); err == nil {
 		t.Error("an unknown strategy was executed")
 	}
 }

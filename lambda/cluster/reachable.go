@@ -21,6 +21,9 @@ type Reach struct {
 	// Target is the running-task count of each ACTIVE, connected instance (by ARN) at
 	// the target.
 	Target map[string]int
+	// Surplus is, per service with tasks out of place, how many of its tasks sit above
+	// its share on their instance (its part of Moves).
+	Surplus map[string]int
 }
 
 // refinePasses is how often every service's share is placed again once all the others
@@ -117,8 +120,16 @@ func (c *Cluster) Reachable(movable func(*Service) bool) Reach {
 		r.Target[i.ARN] = load[k]
 	}
 	for _, sh := range shares {
+		surplus := 0
 		for k, n := range sh.cur {
-			r.Moves += max(0, n-sh.at[k])
+			surplus += max(0, n-sh.at[k])
+		}
+		if surplus > 0 {
+			if r.Surplus == nil {
+				r.Surplus = map[string]int{}
+			}
+			r.Surplus[sh.name] = surplus
+			r.Moves += surplus
 		}
 	}
 	return r

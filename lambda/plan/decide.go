@@ -19,7 +19,11 @@ type Outcome struct {
 	Services  []string `json:"services,omitempty"`  // redeployed
 	Instances []string `json:"instances,omitempty"` // drained, in order (EC2 instance IDs)
 	Rounds    int      `json:"rounds,omitempty"`
-	Ended     string   `json:"ended,omitempty"` // why the drain loop stopped
+	// Planned is what the move strategy set out to move; Results what it did, per
+	// service.
+	Planned []Move       `json:"planned,omitempty"`
+	Results []MoveResult `json:"moveResults,omitempty"`
+	Ended   string       `json:"ended,omitempty"` // why the drain loop stopped
 }
 
 // RedeployTargets are the services a targeted force-new-deployment redeploys: the

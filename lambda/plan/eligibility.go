@@ -24,6 +24,13 @@ type Skip struct {
 // state, with at least two tasks, the rolling (ECS) deployment controller, a deployment
 // configuration that lets a task be replaced, and without the opt-out tag.
 func Ineligible(s *cluster.Service, optOutTag string) string {
+	return IneligibleCounting(s, s.RunningCount(), s.PendingCount(), optOutTag)
+}
+
+// IneligibleCounting is Ineligible for a service whose tasks were not read: its
+// running and pending counts are DescribeServices' (the actor checks a service this
+// way just before it acts on it).
+func IneligibleCounting(s *cluster.Service, running, pending int, optOutTag string) string {
 	minHealthy, maxTotal := s.HealthyBounds()
 	switch {
 	case s.Status != cluster.ServiceActive:
@@ -52,8 +59,8 @@ func Ineligible(s *cluster.Service, optOutTag string) string {
 		return "deployment in progress (rollout IN_PROGRESS)"
 	case s.Primary() != nil && s.Primary().RolloutState == cluster.RolloutFailed:
 		return "last rollout FAILED"
-	case s.RunningCount() != int(s.DesiredCount) || s.PendingCount() > 0:
-		return fmt.Sprintf("not at steady state (running %d, pending %d, desired %d)", s.RunningCount(), s.PendingCount(), s.DesiredCount)
+	case running != int(s.DesiredCount) || pending > 0:
+		return fmt.Sprintf("not at steady state (running %d, pending %d, desired %d)", running, pending, s.DesiredCount)
 	case int(s.DesiredCount)-minHealthy < 1 && maxTotal-int(s.DesiredCount) < 1:
 		return fmt.Sprintf("deployment configuration lets no task be replaced (minimum healthy %d%%, maximum %d%% of %d)",
 			s.MinimumHealthyPercent, s.MaximumPercent, s.DesiredCount)

@@ -185,7 +185,7 @@ func (p *predictor) run(k int, strategy string, services []string, measure bool)
 		a := p.actor(s)
 		sctx, cancel := s.WithTimeout(p.ctx, p.in.Budget)
 		// Execute reads the cluster before anything has run: it is still the one read.
-		r.outcome, r.err = act.Execute(sctx, strategy, services, p.goal, p.in.Cluster, a, p.in.Config)
+		r.outcome, r.err = act.Execute(sctx, strategy, plan.Outcome{Services: services}, p.goal, p.in.Cluster, a, p.in.Config)
 		cancel()
 	}
 	p.settle(s, &r, measure)

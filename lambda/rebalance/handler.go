@@ -179,7 +179,7 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 		r.Run = r.Decision.Chosen.Run
 		return r, nil
 	}
-	r.Run, err = act.Execute(ctx, r.Decision.Action, r.Decision.Chosen.Run.Services, r.Decision.Goal, c, actor, h.cfg)
+	r.Run, err = act.Execute(ctx, r.Decision.Action, r.Decision.Chosen.Run, r.Decision.Goal, c, actor, h.cfg)
 	if errors.Is(err, act.ErrOutOfTime) {
 		r.Run.Ended = "stopped: " + err.Error()
 		return r, nil

@@ -1,0 +1,636 @@
+package act
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
+)
+
+// Refusals: the limits the actor checks itself before a move's first call, whatever
+// the plan says. Each comes wrapped with the service it refused.
+var (
+	ErrCapReached    = errors.New("per-run cap reached")
+	ErrIneligible    = errors.New("service is not eligible")
+	ErrNoRoom        = errors.New("maximumPercent leaves no room to start a task first")
+	ErrNoCapacity    = errors.New("the instances it can run on lack the CPU or memory")
+	ErrAlreadyMoving = errors.New("service carries the surge tag of another move")
+)
+
+// Move pacing.
+const (
+	// movePoll is how often a move looks at its services while it waits.
+	movePoll = 15 * time.Second
+	// protectSlack is what a protection lasts beyond MOVE_WAIT: long enough for the
+	// scale-in to stop the chosen tasks, short enough to end soon after a crash.
+	protectSlack = 2 * time.Minute
+)
+
+// moving is one service's move in progress.
+type moving struct {
+	move    plan.Move
+	res     *plan.MoveResult
+	surge   plan.Surge
+	before  map[string]bool // its tasks before the raise
+	tagged  bool
+	raised  bool
+	lowered bool
+	started []string // new tasks that ran
+	ours    []string // tasks the move protected
+	chosen  []string
+	done    bool
+}
+
+// Move moves tasks start first (SPEC §5): for each service it tags the service with
+// the surge marker, raises its desired count by the move's count, waits until the new
+// tasks run, chooses which tasks stop (plan.ChooseStops), protects every other task it
+// may, lowers the desired count back (only if nobody changed it meanwhile), waits for
+// the chosen tasks to stop, and removes its protections and the marker. Services move
+// together; the cluster carries plan.MovingTag meanwhile. Before the first call it
+// checks every limit itself (eligibility as described now, the surge tag, the per-run
+// caps, maximumPercent, the free capacity, the deadline) and refuses a service that
+// breaks one with a typed error; every way out undoes what it did.
+func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.MoveResult, err error) {
+	results = make([]plan.MoveResult, len(moves))
+	var errs []error
+	refuse := func(k int, why error) {
+		results[k].Ended = "refused: " + why.Error()
+		errs = append(errs, fmt.Errorf("move %s: %w", moves[k].Service, why))
+	}
+	w1 := min(a.cfg.MoveWait, (a.remaining(ctx)-reactivateMargin)/2)
+	if w1 < 2*movePoll {
+		return results, fmt.Errorf("move: %w", ErrOutOfTime)
+	}
+	names := make([]string, len(moves))
+	for k, m := range moves {
+		names[k], results[k].Service = m.Service, m.Service
+	}
+	described, err := ecsclient.DescribeServices(ctx, a.read, a.cluster, names)
+	if err != nil {
+		return results, fmt.Errorf("move: %w", err)
+	}
+	byName := map[string]types.Service{}
+	for _, sv := range described {
+		byName[aws.ToString(sv.ServiceName)] = sv
+	}
+	obs, err := a.observe(ctx)
+	if err != nil {
+		return results, fmt.Errorf("move: %w", err)
+	}
+	free := map[string]cluster.Resources{}
+	for _, e := range cluster.Schedulable(obs) {
+		free[e.Instance.ARN] = e.Instance.Remaining
+	}
+
+	var active []*moving
+	clusterARN := ""
+	for k, m := range moves {
+		sv, ok := byName[m.Service]
+		if !ok {
+			refuse(k, fmt.Errorf("%w: not found", ErrIneligible))
+			continue
+		}
+		s := ecsclient.ServiceFromAPI(sv)
+		_, maxTotal := s.HealthyBounds()
+		size := m.Size
+		switch {
+		case len(a.redeployed)+len(a.moved) >= a.cfg.MaxServicesPerRun:
+			refuse(k, fmt.Errorf("%w: MAX_SERVICES_PER_RUN is %d", ErrCapReached, a.cfg.MaxServicesPerRun))
+			continue
+		case m.Count < 1 || a.movedTasks+m.Count > a.cfg.MaxMovesPerRun:
+			refuse(k, fmt.Errorf("%w: %d more tasks, MAX_MOVES_PER_RUN is %d and %d moved", ErrCapReached, m.Count, a.cfg.MaxMovesPerRun, a.movedTasks))
+			continue
+		case a.moved[m.Service]:
+			refuse(k, fmt.Errorf("%w: moved once this invocation", ErrCapReached))
+			continue
+		}
+		if why := plan.IneligibleCounting(s, int(sv.RunningCount), int(sv.PendingCount), a.cfg.OptOutTag); why != "" {
+			refuse(k, fmt.Errorf("%w: %s", ErrIneligible, why))
+			continue
+		}
+		if _, ok := s.Tag(plan.SurgeTag); ok {
+			refuse(k, ErrAlreadyMoving)
+			continue
+		}
+		if int(s.DesiredCount)+m.Count > maxTotal {
+			refuse(k, fmt.Errorf("%w: %d + %d tasks above %d%% of %d", ErrNoRoom, s.DesiredCount, m.Count, s.MaximumPercent, s.DesiredCount))
+			continue
+		}
+		if !reserveOn(free, m.Hosts, size, m.Count) {
+			refuse(k, fmt.Errorf("%w for %d more tasks of cpu %d, memory %d", ErrNoCapacity, m.Count, size.CPU, size.Memory))
+			continue
+		}
+		tasks, err := ecsclient.ServiceTasks(ctx, a.read, a.cluster, m.Service)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("move %s: %w", m.Service, err))
+			results[k].Ended = "could not read its tasks"
+			continue
+		}
+		mv := &moving{move: m, res: &results[k], before: map[string]bool{},
+			surge: plan.Surge{From: s.DesiredCount, By: int32(m.Count), At: a.clock.Now()}}
+		for _, t := range tasks {
+			mv.before[aws.ToString(t.TaskArn)] = true
+		}
+		if mv.move.ARN == "" {
+			mv.move.ARN = s.ARN
+		}
+		clusterARN = s.ClusterARN
+		a.moved[m.Service] = true
+		a.movedTasks += m.Count
+		active = append(active, mv)
+	}
+	if len(active) == 0 {
+		return results, errors.Join(errs...)
+	}
+
+	// From the first mutating call on, every way out undoes what is left.
+	defer func() {
+		for _, mv := range active {
+			if !mv.done {
+				err = errors.Join(err, a.undoMove(context.WithoutCancel(ctx), mv))
+			}
+		}
+		if clusterARN != "" {
+			err = errors.Join(err, a.untag(context.WithoutCancel(ctx), clusterARN, plan.MovingTag, "untag-cluster"))
+		}
+	}()
+	if err := a.tag(ctx, clusterARN, plan.MovingTag, a.clock.Now().UTC().Format(time.RFC3339), "tag-cluster"); err != nil {
+		clusterARN = "" // nothing to remove
+		return results, errors.Join(append(errs, err)...)
+	}
+	for _, mv := range active {
+		if err := a.tag(ctx, mv.move.ARN, plan.SurgeTag, mv.surge.String(), "tag-service"); err != nil {
+			mv.res.Ended = "could not tag the service"
+			mv.done = true
+			errs = append(errs, err)
+			continue
+		}
+		mv.tagged = true
+		if err := a.setDesired(ctx, mv.move.Service, mv.surge.Raised(), "raise"); err != nil {
+			errs = append(errs, err)
+			mv.res.Ended = "could not raise its desired count"
+			continue
+		}
+		mv.raised = true
+	}
+
+	// Wait until the new tasks run.
+	raised := func() []*moving {
+		var out []*moving
+		for _, mv := range active {
+			if mv.raised && !mv.done {
+				out = append(out, mv)
+			}
+		}
+		return out
+	}
+	if err := a.waitServices(ctx, w1, raised(), func(mv *moving, sv types.Service) bool {
+		return sv.RunningCount >= mv.surge.Raised() && sv.PendingCount == 0
+	}); err != nil {
+		return results, errors.Join(append(errs, err)...)
+	}
+
+	obs, err = a.observe(ctx)
+	if err != nil {
+		return results, errors.Join(append(errs, fmt.Errorf("move: %w", err))...)
+	}
+	load, zoneOf := map[string]int{}, map[string]string{}
+	for _, e := range cluster.Schedulable(obs) {
+		load[e.Instance.ARN], zoneOf[e.Instance.ARN] = e.Count, e.Instance.Zone
+	}
+	for _, mv := range raised() {
+		if err := a.chooseAndLower(ctx, mv, load, zoneOf); err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	// Wait for the chosen tasks to stop, then see what stopped.
+	w2 := min(a.cfg.MoveWait, a.remaining(ctx)-reactivateMargin)
+	var lowered []*moving
+	for _, mv := range active {
+		if mv.lowered && !mv.done {
+			lowered = append(lowered, mv)
+		}
+	}
+	if err := a.waitStopped(ctx, w2, lowered); err != nil {
+		errs = append(errs, err)
+	}
+	for _, mv := range lowered {
+		if err := a.finishMove(ctx, mv); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return results, errors.Join(errs...)
+}
+
+// reserveOn takes k tasks of size from the free resources of hosts (nil: every
+// instance in free), each where the most memory is left; false when they do not fit.
+func reserveOn(free map[string]cluster.Resources, hosts []string, size cluster.Resources, k int) bool {
+	if hosts == nil {
+		for arn := range free {
+			hosts = append(hosts, arn)
+		}
+		slices.Sort(hosts)
+	}
+	for range k {
+		best := ""
+		for _, h := range hosts {
+			if r, ok := free[h]; ok && r.Fits(size) && (best == "" || r.Memory > free[best].Memory) {
+				best = h
+			}
+		}
+		if best == "" {
+			return false
+		}
+		free[best] = free[best].Sub(size)
+	}
+	return true
+}
+
+// waitServices polls the services (DescribeServices, batched) every movePoll until
+// ready holds for each, wait has passed, or ctx ends.
+func (a *Actor) waitServices(ctx context.Context, wait time.Duration, ms []*moving, ready func(*moving, types.Service) bool) error {
+	until := a.clock.Now().Add(wait)
+	for len(ms) > 0 {
+		if err := a.clock.Sleep(ctx, min(movePoll, until.Sub(a.clock.Now()))); err != nil {
+			return fmt.Errorf("move cut short: %w", err)
+		}
+		names := make([]string, len(ms))
+		for k, mv := range ms {
+			names[k] = mv.move.Service
+		}
+		described, err := ecsclient.DescribeServices(ctx, a.read, a.cluster, names)
+		if err != nil {
+			return fmt.Errorf("move: %w", err)
+		}
+		var left []*moving
+		for _, mv := range ms {
+			k := slices.IndexFunc(described, func(sv types.Service) bool { return aws.ToString(sv.ServiceName) == mv.move.Service })
+			if k < 0 || !ready(mv, described[k]) {
+				left = append(left, mv)
+			}
+		}
+		ms = left
+		if !a.clock.Now().Before(until) {
+			break
+		}
+	}
+	return nil
+}
+
+// chooseAndLower reads where the service's new tasks landed, chooses as many tasks to
+// stop as new ones run (plan.ChooseStops), protects every other task it may (never one
+// someone else protected), and lowers the desired count back to the original if it
+// still holds the raised one.
+func (a *Actor) chooseAndLower(ctx context.Context, mv *moving, load map[string]int, zoneOf map[string]string) error {
+	name := mv.move.Service
+	tasks, err := ecsclient.ServiceTasks(ctx, a.read, a.cluster, name)
+	if err != nil {
+		return fmt.Errorf("move %s: %w", name, err)
+	}
+	var arns []string
+	for _, t := range tasks {
+		arns = append(arns, aws.ToString(t.TaskArn))
+	}
+	prot, err := ecsclient.TaskProtection(ctx, a.read, a.cluster, arns)
+	if err != nil {
+		return fmt.Errorf("move %s: %w", name, err)
+	}
+	held := map[string]bool{}
+	for _, p := range prot {
+		if p.ProtectionEnabled {
+			held[aws.ToString(p.TaskArn)] = true
+		}
+	}
+	var cands []plan.MoveTask
+	for _, t := range tasks {
+		arn := aws.ToString(t.TaskArn)
+		isNew := !mv.before[arn]
+		if aws.ToString(t.LastStatus) != cluster.TaskRunning || !healthy(t) {
+			continue // a new task not up yet is stopped first by the scale-in (PENDING first)
+		}
+		if isNew {
+			mv.started = append(mv.started, arn)
+		}
+		cands = append(cands, plan.MoveTask{ARN: arn, Instance: aws.ToString(t.ContainerInstanceArn), New: isNew, Held: held[arn]})
+	}
+	mv.res.Started = len(mv.started)
+	if len(mv.started) < mv.move.Count {
+		mv.res.Ended = fmt.Sprintf("%d of %d new tasks ran within MOVE_WAIT", len(mv.started), mv.move.Count)
+	}
+	mv.chosen = plan.ChooseStops(cands, len(mv.started), load, zoneOf)
+	chosen := map[string]bool{}
+	for _, arn := range mv.chosen {
+		chosen[arn] = true
+		for _, c := range cands {
+			if c.ARN == arn {
+				load[c.Instance]-- // the next service chooses against the cluster this one leaves
+			}
+		}
+	}
+	var protect []string
+	for _, c := range cands {
+		if !chosen[c.ARN] && !held[c.ARN] {
+			protect = append(protect, c.ARN)
+		}
+	}
+	if len(mv.chosen) > 0 {
+		minutes := int32((a.cfg.MoveWait + protectSlack + time.Minute - 1) / time.Minute)
+		if err := a.protect(ctx, mv, protect, minutes); err != nil {
+			return fmt.Errorf("move %s: %w", name, err) // the deferred undo puts the count back
+		}
+	}
+	return a.lower(ctx, mv)
+}
+
+// healthy reports a task ECS does not report unhealthy: its health status, and every
+// container's that reports one, is HEALTHY or UNKNOWN (no health check).
+func healthy(t types.Task) bool {
+	if t.HealthStatus == types.HealthStatusUnhealthy {
+		return false
+	}
+	for _, c := range t.Containers {
+		if c.HealthStatus == types.HealthStatusUnhealthy {
+			return false
+		}
+	}
+	return true
+}
+
+// protect sets scale-in protection on arns, 10 per call, remembering each batch that
+// took.
+func (a *Actor) protect(ctx context.Context, mv *moving, arns []string, minutes int32) error {
+	for start := 0; start < len(arns); start += ecsclient.MaxUpdateTaskProtection {
+		batch := arns[start:min(start+ecsclient.MaxUpdateTaskProtection, len(arns))]
+		out, err := a.write.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: &a.cluster, Tasks: batch, ProtectionEnabled: true, ExpiresInMinutes: aws.Int32(minutes)})
+		if err == nil {
+			for _, p := range out.ProtectedTasks {
+				mv.ours = append(mv.ours, aws.ToString(p.TaskArn))
+			}
+			if len(out.Failures) > 0 {
+				f := out.Failures[0]
+				err = fmt.Errorf("%s: %s", aws.ToString(f.Arn), aws.ToString(f.Reason))
+			}
+		}
+		a.record("protect", mv.move.Service, err)
+		if err != nil {
+			return fmt.Errorf("protect tasks: %w", err)
+		}
+	}
+	return nil
+}
+
+// unprotect clears the protections the move set.
+func (a *Actor) unprotect(ctx context.Context, mv *moving) error {
+	var errs []error
+	for start := 0; start < len(mv.ours); start += ecsclient.MaxUpdateTaskProtection {
+		batch := mv.ours[start:min(start+ecsclient.MaxUpdateTaskProtection, len(mv.ours))]
+		_, err := a.write.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: &a.cluster, Tasks: batch, ProtectionEnabled: false})
+		a.record("unprotect", mv.move.Service, err)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("unprotect tasks of %s (they expire by themselves): %w", mv.move.Service, err))
+		}
+	}
+	if len(errs) == 0 {
+		mv.ours = nil
+	}
+	return errors.Join(errs...)
+}
+
+// lower sets the desired count back to the original, only if it still holds the
+// raised one: a change by Service Auto Scaling or a person is never overwritten.
+func (a *Actor) lower(ctx context.Context, mv *moving) error {
+	described, err := ecsclient.DescribeServices(ctx, a.read, a.cluster, []string{mv.move.Service})
+	if err != nil {
+		return fmt.Errorf("move %s: %w", mv.move.Service, err)
+	}
+	if len(described) == 0 {
+		mv.res.Ended = "the service is gone"
+		return nil
+	}
+	if got := described[0].DesiredCount; got != mv.surge.Raised() {
+		mv.res.Ended = fmt.Sprintf("desired count changed to %d by someone else meanwhile: left as it is", got)
+		mv.lowered = true // nothing of ours to put back; protections and marker still go
+		return nil
+	}
+	if err := a.setDesired(ctx, mv.move.Service, mv.surge.From, "lower"); err != nil {
+		return err
+	}
+	mv.lowered = true
+	return nil
+}
+
+// waitStopped polls the chosen tasks (DescribeTasks, batched) until every one has
+// stopped, wait has passed, or ctx ends.
+func (a *Actor) waitStopped(ctx context.Context, wait time.Duration, ms []*moving) error {
+	var arns []string
+	for _, mv := range ms {
+		arns = append(arns, mv.chosen...)
+	}
+	until := a.clock.Now().Add(wait)
+	for len(arns) > 0 && a.clock.Now().Before(until) {
+		if err := a.clock.Sleep(ctx, min(movePoll, until.Sub(a.clock.Now()))); err != nil {
+			return fmt.Errorf("move cut short: %w", err)
+		}
+		tasks, err := ecsclient.DescribeTasks(ctx, a.read, a.cluster, arns)
+		if err != nil {
+			return fmt.Errorf("move: %w", err)
+		}
+		arns = arns[:0]
+		for _, t := range tasks {
+			if aws.ToString(t.LastStatus) != cluster.TaskStopped {
+				arns = append(arns, aws.ToString(t.TaskArn))
+			}
+		}
+	}
+	return nil
+}
+
+// finishMove checks which tasks stopped (ECS may have stopped others than the chosen:
+// the record says so), removes the move's protections and the marker.
+func (a *Actor) finishMove(ctx context.Context, mv *moving) error {
+	tasks, err := ecsclient.ServiceTasks(ctx, a.read, a.cluster, mv.move.Service)
+	if err != nil {
+		return errors.Join(fmt.Errorf("move %s: %w", mv.move.Service, err), a.undoMove(context.WithoutCancel(ctx), mv))
+	}
+	runs := map[string]bool{}
+	for _, t := range tasks {
+		if aws.ToString(t.LastStatus) != cluster.TaskStopped && aws.ToString(t.DesiredStatus) != cluster.TaskStopped {
+			runs[aws.ToString(t.TaskArn)] = true
+		}
+	}
+	chosen := map[string]bool{}
+	for _, arn := range mv.chosen {
+		chosen[arn] = true
+		if runs[arn] {
+			mv.res.StillRunning = append(mv.res.StillRunning, taskID(arn))
+			continue
+		}
+		mv.res.Stopped = append(mv.res.Stopped, taskID(arn))
+		if !mv.before[arn] {
+			mv.res.Returned++
+		}
+	}
+	for arn := range mv.before {
+		if !runs[arn] && !chosen[arn] {
+			mv.res.StoppedByECS = append(mv.res.StoppedByECS, taskID(arn))
+		}
+	}
+	for _, arn := range mv.started {
+		if !runs[arn] && !chosen[arn] {
+			mv.res.StoppedByECS = append(mv.res.StoppedByECS, taskID(arn))
+		}
+	}
+	slices.Sort(mv.res.StoppedByECS)
+	mv.res.Moved = len(mv.res.Stopped) - mv.res.Returned
+	if len(mv.res.StillRunning) > 0 && mv.res.Ended == "" {
+		mv.res.Ended = fmt.Sprintf("%d chosen tasks still ran after MOVE_WAIT", len(mv.res.StillRunning))
+	}
+	mv.done = true
+	return errors.Join(a.unprotect(ctx, mv), a.untag(ctx, mv.move.ARN, plan.SurgeTag, "untag-service"))
+}
+
+// undoMove puts back what a move that did not finish changed: the desired count (only
+// if it still holds the raised one), its protections, the marker.
+func (a *Actor) undoMove(ctx context.Context, mv *moving) error {
+	mv.done = true
+	var errs []error
+	if mv.raised && !mv.lowered {
+		described, err := ecsclient.DescribeServices(ctx, a.read, a.cluster, []string{mv.move.Service})
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("undo move of %s: %w (the next sweep repairs it)", mv.move.Service, err))
+		case len(described) == 0:
+		case described[0].DesiredCount != mv.surge.Raised():
+			mv.res.Ended = join(mv.res.Ended, fmt.Sprintf("desired count changed to %d by someone else: left as it is", described[0].DesiredCount))
+		default:
+			if err := a.setDesired(ctx, mv.move.Service, mv.surge.From, "restore"); err != nil {
+				errs = append(errs, fmt.Errorf("undo move of %s: %w (the next sweep repairs it)", mv.move.Service, err))
+			} else {
+				mv.lowered = true
+			}
+		}
+		mv.res.Ended = join(mv.res.Ended, "undone")
+	}
+	errs = append(errs, a.unprotect(ctx, mv))
+	if mv.tagged && mv.lowered || mv.tagged && !mv.raised {
+		// Leave the marker while the count may still be raised: the sweep needs it.
+		errs = append(errs, a.untag(ctx, mv.move.ARN, plan.SurgeTag, "untag-service"))
+	}
+	return errors.Join(errs...)
+}
+
+func join(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func taskID(arn string) string { return arn[strings.LastIndexByte(arn, '/')+1:] }
+
+func (a *Actor) setDesired(ctx context.Context, service string, n int32, kind string) error {
+	if err := a.pace(ctx); err != nil {
+		return fmt.Errorf("%s %s to %d: %w", kind, service, n, err)
+	}
+	_, err := a.write.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: &a.cluster, Service: aws.String(service), DesiredCount: aws.Int32(n)})
+	a.record(kind, fmt.Sprintf("%s desired %d", service, n), err)
+	if err != nil {
+		return fmt.Errorf("%s %s to %d: %w", kind, service, n, err)
+	}
+	return nil
+}
+
+func (a *Actor) tag(ctx context.Context, arn, key, value, kind string) error {
+	_, err := a.write.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(value)}}})
+	a.record(kind, arn, err)
+	if err != nil {
+		return fmt.Errorf("tag %s: %w", arn, err)
+	}
+	return nil
+}
+
+func (a *Actor) untag(ctx context.Context, arn, key, kind string) error {
+	_, err := a.write.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{key}})
+	a.record(kind, arn, err)
+	if err != nil {
+		return fmt.Errorf("untag %s: %w", arn, err)
+	}
+	return nil
+}
+
+// SweepMoves repairs what a move an earlier invocation did not finish left (SPEC
+// §6.10). A move tags the cluster (plan.MovingTag) before it touches a service, so one
+// ListTagsForResource call tells whether there is anything to repair (a cluster known
+// by name only is first looked up through its services). Then every service with the
+// surge tag gets its desired count back if it still holds the raised one (someone
+// else's change is left alone, and said) and loses the tag, and the cluster loses
+// its; protections expire by themselves. It returns what it did, one line per service.
+func (a *Actor) SweepMoves(ctx context.Context) ([]string, error) {
+	clusterARN := a.cluster
+	var services []types.Service
+	if !isARN(clusterARN) {
+		var err error
+		if services, err = ecsclient.AllServices(ctx, a.read, a.cluster); err != nil {
+			return nil, fmt.Errorf("sweep of moves: %w", err)
+		}
+		if len(services) == 0 {
+			return nil, nil
+		}
+		clusterARN = aws.ToString(services[0].ClusterArn)
+	}
+	out, err := a.read.ListTagsForResource(ctx, &ecs.ListTagsForResourceInput{ResourceArn: aws.String(clusterARN)})
+	if err != nil {
+		return nil, fmt.Errorf("sweep of moves: %w", err)
+	}
+	_, moving := ecsclient.Tag(out.Tags, plan.MovingTag)
+	if !moving && services == nil {
+		return nil, nil
+	}
+	if services == nil {
+		if services, err = ecsclient.AllServices(ctx, a.read, a.cluster); err != nil {
+			return nil, fmt.Errorf("sweep of moves: %w", err)
+		}
+	}
+	var done []string
+	var errs []error
+	for _, sv := range services {
+		v, ok := ecsclient.Tag(sv.Tags, plan.SurgeTag)
+		if !ok {
+			continue
+		}
+		name := aws.ToString(sv.ServiceName)
+		surge, perr := plan.ParseSurge(v)
+		switch {
+		case perr != nil:
+			done = append(done, fmt.Sprintf("%s: %v; tag removed, desired count left at %d", name, perr, sv.DesiredCount))
+		case sv.DesiredCount != surge.Raised():
+			done = append(done, fmt.Sprintf("%s: desired count %d is not the %d a move set: left as it is", name, sv.DesiredCount, surge.Raised()))
+		default:
+			if err := a.setDesired(ctx, name, surge.From, "restore"); err != nil {
+				errs = append(errs, err)
+				continue // the tag stays for the next sweep
+			}
+			done = append(done, fmt.Sprintf("%s: desired count %d back to %d", name, surge.Raised(), surge.From))
+		}
+		if err := a.untag(ctx, aws.ToString(sv.ServiceArn), plan.SurgeTag, "untag-service"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if moving && len(errs) == 0 {
+		errs = append(errs, a.untag(ctx, clusterARN, plan.MovingTag, "untag-cluster"))
+	}
+	return done, errors.Join(errs...)
+}
+
+func isARN(s string) bool { return strings.HasPrefix(s, "arn:") }
