@@ -49,7 +49,7 @@ func InstanceFromAPI(ci types.ContainerInstance) *cluster.Instance {
 		Version:              ci.Version,
 	}
 	for _, a := range ci.Attributes {
-		i.Attributes = append(i.Attributes, cluster.Attribute{Name: aws.ToString(a.Name), Value: aws.ToString(a.Value)})
+		i.SetAttribute(aws.ToString(a.Name), aws.ToString(a.Value)) // the zone too: reads that add no instance to a cluster need it
 	}
 	return i
 }

@@ -95,6 +95,11 @@ func New(s *sim.Sim, o Options) *Server {
 		"UpdateContainerInstancesState": op(s.UpdateContainerInstancesState),
 		"PutAttributes":                 op(s.PutAttributes),
 		"DeleteAttributes":              op(s.DeleteAttributes),
+		"GetTaskProtection":             op(s.GetTaskProtection),
+		"UpdateTaskProtection":          op(s.UpdateTaskProtection),
+		"TagResource":                   op(s.TagResource),
+		"UntagResource":                 op(s.UntagResource),
+		"ListTagsForResource":           op(s.ListTagsForResource),
 	}
 	return srv
 }

@@ -84,73 +84,73 @@ type MoveResult struct {
 	Ended        string   `json:"ended,omitempty"`
 }
 
-// MoveTargets are the moves of the move strategy: each eligible service with tasks
-// above its share of the reachable target (reach.Surplus) moves that many, as far as
-// its maximumPercent lets it start tasks first and the free CPU and memory of the
-// instances it can run on hold them, within MAX_MOVES_PER_RUN tasks and
-// MAX_SERVICES_PER_RUN services. Services whose new task can only land on instances
-// below the average load come first (ECS places it among tied instances, the planner
-// cannot steer it), then the larger surplus. The services left out come back with
-// their reasons.
+// MoveTargets are the moves of the move strategy. Each eligible service with tasks
+// above its share of the reachable target (reach.Surplus) moves as many of them as
+// its new tasks will surely land where they help: ECS places a new task by the
+// service's own rules and breaks ties between equally good instances its own way (not
+// documented), so a new task counts only while every instance it could land on runs
+// fewer tasks than the cluster's average; a service whose first new task could land
+// anywhere else is left out. Within that, maximumPercent must let it start the tasks
+// first, the free CPU and memory of the instances it can run on must hold them, and
+// the run stays within MAX_MOVES_PER_RUN tasks and MAX_SERVICES_PER_RUN services,
+// largest surplus first. The services left out come back with their reasons.
 func MoveTargets(c *cluster.Cluster, reach cluster.Reach, eligible map[string]*cluster.Service, cfg config.Config) ([]Move, []Skip) {
-	type cand struct {
-		svc  *cluster.Service
-		n    int
-		sure bool
-	}
 	dist := c.Distribution()
 	total := 0
-	for _, e := range dist {
-		total += e.Count
-	}
-	mean := float64(total) / float64(max(1, len(dist)))
-	var cands []cand
-	for name, n := range reach.Surplus {
-		if s := eligible[name]; s != nil {
-			cands = append(cands, cand{svc: s, n: n, sure: landsLow(c, s, mean)})
-		}
-	}
-	slices.SortFunc(cands, func(a, b cand) int {
-		if a.sure != b.sure {
-			if a.sure {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Or(b.n-a.n, strings.Compare(a.svc.Name, b.svc.Name))
-	})
 	free := map[*cluster.Instance]cluster.Resources{}
 	for _, e := range dist {
+		total += e.Count
 		free[e.Instance] = e.Instance.Remaining
 	}
+	mean := float64(total) / float64(max(1, len(dist)))
+	var names []string
+	for name := range reach.Surplus {
+		if eligible[name] != nil {
+			names = append(names, name)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(reach.Surplus[b]-reach.Surplus[a], strings.Compare(a, b)) })
+	extra := map[*cluster.Instance]int{} // tasks the moves chosen so far will add
 	var moves []Move
 	var skipped []Skip
 	left := cfg.MaxMovesPerRun
-	for _, cd := range cands {
-		s := cd.svc
+	for _, name := range names {
+		s := eligible[name]
 		_, maxTotal := s.HealthyBounds()
 		room := maxTotal - int(s.DesiredCount)
 		hosts, err := c.Hosts(s)
-		k := min(cd.n, room, left)
 		switch {
 		case len(moves) == cfg.MaxServicesPerRun:
-			skipped = append(skipped, Skip{Name: s.Name, Reason: fmt.Sprintf("MAX_SERVICES_PER_RUN (%d) reached", cfg.MaxServicesPerRun)})
+			skipped = append(skipped, Skip{Name: name, Reason: fmt.Sprintf("MAX_SERVICES_PER_RUN (%d) reached", cfg.MaxServicesPerRun)})
 			continue
 		case left == 0:
-			skipped = append(skipped, Skip{Name: s.Name, Reason: fmt.Sprintf("MAX_MOVES_PER_RUN (%d) reached", cfg.MaxMovesPerRun)})
+			skipped = append(skipped, Skip{Name: name, Reason: fmt.Sprintf("MAX_MOVES_PER_RUN (%d) reached", cfg.MaxMovesPerRun)})
 			continue
 		case room < 1:
-			skipped = append(skipped, Skip{Name: s.Name, Reason: fmt.Sprintf("maximumPercent %d%% of %d leaves no room to start a task first", s.MaximumPercent, s.DesiredCount)})
+			skipped = append(skipped, Skip{Name: name, Reason: fmt.Sprintf("maximumPercent %d%% of %d leaves no room to start a task first", s.MaximumPercent, s.DesiredCount)})
 			continue
 		case err != nil:
-			skipped = append(skipped, Skip{Name: s.Name, Reason: err.Error()})
+			skipped = append(skipped, Skip{Name: name, Reason: err.Error()})
+			continue
+		}
+		landed := sureLandings(c, s, min(reach.Surplus[name], room, left), mean, extra, free)
+		if len(landed) == 0 {
+			skipped = append(skipped, Skip{Name: name, Reason: "its new task could land on an instance at or above the average load (ECS breaks the tie)"})
+			continue
+		}
+		k := stopsThatMove(c, s, hosts, landed, extra)
+		if k == 0 {
+			skipped = append(skipped, Skip{Name: name, Reason: "no task of it can stop without making its zone or instance spread worse"})
 			continue
 		}
 		if k = reserve(free, hosts, s.TaskSize, k); k == 0 {
-			skipped = append(skipped, Skip{Name: s.Name, Reason: "no instance it can run on has the CPU and memory for one more task"})
+			skipped = append(skipped, Skip{Name: name, Reason: "no instance it can run on has the CPU and memory for one more task"})
 			continue
 		}
-		m := Move{Service: s.Name, ARN: s.ARN, Count: k, Size: s.TaskSize}
+		for _, i := range landed[:k] {
+			extra[i]++
+		}
+		m := Move{Service: name, ARN: s.ARN, Count: k, Size: s.TaskSize}
 		if len(s.PlacementConstraints) > 0 || len(s.CapacityProviderStrategy) > 0 {
 			m.Hosts = make([]string, 0, len(hosts))
 			for _, h := range hosts {
@@ -161,6 +161,96 @@ func MoveTargets(c *cluster.Cluster, reach cluster.Reach, eligible map[string]*c
 		left -= k
 	}
 	return moves, skipped
+}
+
+// sureLandings places up to n new tasks of s one after another by its placement
+// strategy (spread over an attribute or over instances, in order; ECS's default
+// otherwise) and returns where they land, stopping at the first whose tied instances
+// are not all below mean (counting extra, the tasks earlier moves add). Random and
+// binpack rules are not predicted: nothing is sure.
+func sureLandings(c *cluster.Cluster, s *cluster.Service, n int, mean float64, extra map[*cluster.Instance]int, free map[*cluster.Instance]cluster.Resources) []*cluster.Instance {
+	hosts, err := c.Candidates(s, s.TaskSize)
+	if err != nil {
+		return nil
+	}
+	mine := map[*cluster.Instance]int{} // the new tasks of s placed so far
+	var out []*cluster.Instance
+	for range n {
+		tied := slices.Clone(hosts)
+		for _, ps := range s.EffectivePlacement() {
+			if ps.Type != cluster.StrategySpread {
+				return out
+			}
+			key := func(i *cluster.Instance) int {
+				if ps.Field == cluster.FieldInstanceID || ps.Field == cluster.FieldHost {
+					return s.CountOn(i) + mine[i]
+				}
+				if ps.Field != cluster.FieldZone {
+					return -1
+				}
+				k := s.CountIn(i.Zone)
+				for j, m := range mine {
+					if j.Zone == i.Zone {
+						k += m
+					}
+				}
+				return k
+			}
+			if key(hosts[0]) < 0 {
+				return out // spread over another attribute: not predicted
+			}
+			low := key(tied[0])
+			for _, i := range tied[1:] {
+				low = min(low, key(i))
+			}
+			tied = slices.DeleteFunc(tied, func(i *cluster.Instance) bool { return key(i) != low })
+		}
+		for _, i := range tied {
+			if float64(i.RunningTasksCount()+extra[i]+mine[i]) >= mean || !free[i].Fits(s.TaskSize) {
+				return out
+			}
+		}
+		mine[tied[0]]++
+		out = append(out, tied[0])
+	}
+	return out
+}
+
+// stopsThatMove is the most of the new tasks landed (in order) for which
+// ChooseStops, run on the model as it would be with them, stops only old tasks: every
+// restart a move. The actor chooses again from what ECS really did.
+func stopsThatMove(c *cluster.Cluster, s *cluster.Service, hosts, landed []*cluster.Instance, extra map[*cluster.Instance]int) int {
+	zoneOf := make(map[string]string, len(hosts))
+	for _, h := range hosts {
+		zoneOf[h.ARN] = h.Zone
+	}
+	var old []MoveTask
+	for _, t := range s.Tasks() {
+		if t.LastStatus == cluster.TaskRunning {
+			old = append(old, MoveTask{ARN: t.ARN, Instance: t.InstanceARN})
+		}
+	}
+	for k := len(landed); k > 0; k-- {
+		load := map[string]int{}
+		for _, e := range c.Distribution() {
+			load[e.Instance.ARN] = e.Count + extra[e.Instance]
+		}
+		tasks := slices.Clone(old)
+		for n, i := range landed[:k] {
+			tasks = append(tasks, MoveTask{ARN: fmt.Sprintf("new-%d", n), Instance: i.ARN, New: true})
+			load[i.ARN]++
+		}
+		moved := 0
+		for _, arn := range ChooseStops(tasks, k, load, zoneOf) {
+			if !strings.HasPrefix(arn, "new-") {
+				moved++
+			}
+		}
+		if moved == k {
+			return k
+		}
+	}
+	return 0
 }
 
 // reserve takes up to k tasks of size from the free resources of hosts, each where
@@ -183,36 +273,6 @@ func reserve(free map[*cluster.Instance]cluster.Resources, hosts []*cluster.Inst
 		free[best] = free[best].Sub(size)
 	}
 	return k
-}
-
-// landsLow reports whether every instance a new task of s could land on (the hosts
-// that fit it in the zones with the fewest of its tasks, and there the fewest of its
-// tasks: ECS's default and spread placement) runs fewer tasks than mean.
-func landsLow(c *cluster.Cluster, s *cluster.Service, mean float64) bool {
-	hosts, err := c.Candidates(s, s.TaskSize)
-	if err != nil || len(hosts) == 0 {
-		return false
-	}
-	fewestZone := -1
-	for _, h := range hosts {
-		if n := s.CountIn(h.Zone); fewestZone < 0 || n < fewestZone {
-			fewestZone = n
-		}
-	}
-	fewest := -1
-	for _, h := range hosts {
-		if s.CountIn(h.Zone) == fewestZone {
-			if n := s.CountOn(h); fewest < 0 || n < fewest {
-				fewest = n
-			}
-		}
-	}
-	for _, h := range hosts {
-		if s.CountIn(h.Zone) == fewestZone && s.CountOn(h) == fewest && float64(h.RunningTasksCount()) >= mean {
-			return false
-		}
-	}
-	return true
 }
 
 // MoveTask is one live task of a service being moved, as the actor read it.

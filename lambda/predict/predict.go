@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
@@ -90,11 +91,25 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 	}
 	strategies := []string{cfg.Strategy}
 	if cfg.Strategy == config.StrategyAuto {
-		strategies = []string{config.StrategyForceNewDeployment, config.StrategyDrain}
+		// In the order ties go: a move restarts only what it moves.
+		strategies = []string{config.StrategyMove, config.StrategyForceNewDeployment, config.StrategyDrain}
 	}
 	for _, s := range strategies {
 		pr := plan.Prediction{Strategy: s}
 		switch s {
+		case config.StrategyMove:
+			moves, why := plan.MoveTargets(c, reach, eligible, cfg)
+			switch {
+			case len(moves) == 0:
+				pr.Reason = "no eligible service has tasks above its share of the reachable target that it can start first"
+				if len(why) > 0 {
+					pr.Reason += " (" + skipText(why) + ")"
+				}
+			case p.outOfTime():
+				pr.Reason = "not predicted: the time left for predictions ran out"
+			default:
+				pr = p.predict(s, plan.Outcome{Planned: moves}, true)
+			}
 		case config.StrategyForceNewDeployment:
 			if targets := plan.RedeployTargets(c, cfg); len(targets) == 0 {
 				pr.Reason = "no eligible service is imbalanced"
@@ -107,7 +122,7 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 			case p.outOfTime():
 				pr.Reason = "not predicted: the time left for predictions ran out"
 			default:
-				pr = p.predict(s, nil, true)
+				pr = p.predict(s, plan.Outcome{}, true)
 			}
 		}
 		d.Predictions = append(d.Predictions, pr)
@@ -153,7 +168,7 @@ func newPredictor(ctx context.Context, in Input, movable func(*cluster.Service) 
 		p.opts = append(p.opts, sim.Options{Now: in.Now, TaskStart: in.TaskStart, Seed: seed, Sample: true, StopRule: &rule})
 	}
 	for k := range p.opts {
-		p.idle = append(p.idle, p.run(k, "", nil, true))
+		p.idle = append(p.idle, p.run(k, "", plan.Outcome{}, true))
 	}
 	return p
 }
@@ -177,7 +192,7 @@ type result struct {
 // run executes strategy ("" for nothing) on sample k's copy and lets it settle; with
 // measure it also finds the settled copy's distance to its reachable target (the
 // costliest part of a small run, so the prefix search leaves it out).
-func (p *predictor) run(k int, strategy string, services []string, measure bool) result {
+func (p *predictor) run(k int, strategy string, chosen plan.Outcome, measure bool) result {
 	s := sim.New(p.base, p.opts[k])
 	defer s.Rollback(s.Checkpoint())
 	var r result
@@ -185,7 +200,7 @@ func (p *predictor) run(k int, strategy string, services []string, measure bool)
 		a := p.actor(s)
 		sctx, cancel := s.WithTimeout(p.ctx, p.in.Budget)
 		// Execute reads the cluster before anything has run: it is still the one read.
-		r.outcome, r.err = act.Execute(sctx, strategy, plan.Outcome{Services: services}, p.goal, p.in.Cluster, a, p.in.Config)
+		r.outcome, r.err = act.Execute(sctx, strategy, chosen, p.goal, p.in.Cluster, a, p.in.Config)
 		cancel()
 	}
 	p.settle(s, &r, measure)
@@ -226,10 +241,10 @@ func (p *predictor) settle(s *sim.Sim, r *result, measure bool) {
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // predict runs strategy on every sample.
-func (p *predictor) predict(strategy string, services []string, measure bool) plan.Prediction {
+func (p *predictor) predict(strategy string, chosen plan.Outcome, measure bool) plan.Prediction {
 	runs := make([]result, len(p.opts))
 	for k := range p.opts {
-		runs[k] = p.run(k, strategy, services, measure)
+		runs[k] = p.run(k, strategy, chosen, measure)
 	}
 	pr := p.summarize(strategy, runs, p.idle)
 	if !measure {
@@ -266,6 +281,14 @@ func (p *predictor) summarize(strategy string, runs, idle []result) plan.Predict
 	return pr
 }
 
+func skipText(skips []plan.Skip) string {
+	parts := make([]string, len(skips))
+	for k, sk := range skips {
+		parts[k] = sk.Name + ": " + sk.Reason
+	}
+	return strings.Join(parts, "; ")
+}
+
 func medianInt(v []int) int {
 	s := slices.Clone(v)
 	slices.Sort(s)
@@ -300,7 +323,7 @@ func (p *predictor) redeploy(targets []string) plan.Prediction {
 		}
 	}
 	// The same runs again, measured: runs are repeatable per sample.
-	best.Moves = p.predict(config.StrategyForceNewDeployment, best.Run.Services, true).Moves
+	best.Moves = p.predict(config.StrategyForceNewDeployment, plan.Outcome{Services: best.Run.Services}, true).Moves
 	if n := len(best.Run.Services); n < len(targets) {
 		best.Reason = fmt.Sprintf("redeploying the first %d of %d imbalanced services predicts best", n, len(targets))
 		if tried < len(targets) && worse < maxWorsePrefixes && !best.Reaches {

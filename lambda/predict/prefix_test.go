@@ -39,7 +39,7 @@ func TestForkedPrefixesMatchRunsFromScratch(t *testing.T) {
 			}
 			for j := range forked {
 				for k := range p.opts {
-					want := p.run(k, config.StrategyForceNewDeployment, targets[:j+1], false)
+					want := p.run(k, config.StrategyForceNewDeployment, plan.Outcome{Services: targets[:j+1]}, false)
 					if diff := cmp.Diff(describe(want), describe(forked[j][k])); diff != "" {
 						t.Errorf("prefix %d, sample %d (-from scratch +forked):\n%s", j+1, k, diff)
 					}
