@@ -393,3 +393,25 @@ func TestDryRunMoveMakesNoMutatingCall(t *testing.T) {
 		t.Errorf("recorded (-want +got):\n%s", diff)
 	}
 }
+
+// Invariant 9: a move never makes a service's zone spread worse. Here zone a holds a
+// and the joiner j, zone b holds b, which is busier: stopping there would balance the
+// instances better, but unbalance web's zones.
+func TestMoveKeepsZoneSpread(t *testing.T) {
+	b := ct.New("demo")
+	a, bb, j := b.Instance("us-east-1a"), b.Instance("us-east-1b"), b.Instance("us-east-1a")
+	web := b.Service("web", ct.Desired(4))
+	b.Tasks(web, a, 2)
+	b.Tasks(web, bb, 2)
+	filler := b.Service("filler", ct.Desired(3), ct.Placement("binpack", "memory"))
+	b.Tasks(filler, bb, 3)
+	w := &moveWorld{a: a, b: bb, j: j, fewest: 1 << 30, cfg: config.Default()}
+	w.s = sim.New(b.Cluster(t), sim.Options{Now: ct.Epoch, TaskStart: 30 * time.Second, Seed: 3})
+	if _, err := w.actor(nil).Move(w.ctx(t, 14*time.Minute), w.webMove(1)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{a.EC2InstanceID: 1, bb.EC2InstanceID: 2, j.EC2InstanceID: 1}
+	if diff := cmp.Diff(want, w.state(t).PerInstance); diff != "" {
+		t.Errorf("web after the move (-want +got):\n%s", diff)
+	}
+}

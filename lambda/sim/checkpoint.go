@@ -23,6 +23,7 @@ type Mark struct {
 	stalled   map[*cluster.Service]bool
 	readyAt   map[*cluster.Task]time.Time
 	below     map[*cluster.Service]bool
+	raised    map[*cluster.Service]int32
 	deadlines []*deadlineCtx
 	calls     int
 	events    int
@@ -49,6 +50,7 @@ func (s *Sim) Checkpoint() Mark {
 		stalled:   maps.Clone(s.stalled),
 		readyAt:   maps.Clone(s.readyAt),
 		below:     maps.Clone(s.below),
+		raised:    maps.Clone(s.raisedFrom),
 		calls:     len(s.calls),
 		events:    len(s.eventLog),
 		counts:    maps.Clone(s.counts),
@@ -71,7 +73,7 @@ func (s *Sim) Rollback(m Mark) {
 	s.now = m.now
 	*s.pcg = m.pcg
 	s.queue = m.queue
-	s.next, s.firstLook, s.stalled, s.readyAt, s.below = m.next, m.firstLook, m.stalled, m.readyAt, m.below
+	s.next, s.firstLook, s.stalled, s.readyAt, s.below, s.raisedFrom = m.next, m.firstLook, m.stalled, m.readyAt, m.below, m.raised
 	s.deadlines = m.deadlines
 	clear(s.calls[m.calls:])
 	s.calls = s.calls[:m.calls]

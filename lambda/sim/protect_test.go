@@ -237,3 +237,25 @@ func TestRollbackUndoesProtectionAndTags(t *testing.T) {
 		}
 	})
 }
+
+// A raised desired count is not a service falling below its minimum healthy percent:
+// the tasks it runs are as many as before while the new ones start.
+func TestScaleOutIsNotBelowMinHealthy(t *testing.T) {
+	b := ct.New("demo")
+	a := b.Instance("us-east-1a")
+	svc := b.Service("web", ct.Desired(4))
+	tasks := b.Tasks(svc, a, 4)
+	s := newSim(t, b)
+	setDesired(t, s, "web", 6)
+	s.Advance(time.Second)
+	if st := s.Stats(); st.BelowMinHealthy != 0 {
+		t.Errorf("a scale-out counted %d times below minimum healthy", st.BelowMinHealthy)
+	}
+	// A task dying meanwhile is below the count it had before the raise.
+	if err := s.KillTask(tasks[0].ARN); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.BelowMinHealthy != 1 {
+		t.Errorf("a task lost during the raise counted %d times, want 1", st.BelowMinHealthy)
+	}
+}

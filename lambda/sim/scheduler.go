@@ -449,6 +449,13 @@ func (s *Sim) isBelowMinHealthy(svc *cluster.Service) bool {
 		return false
 	}
 	minHealthy, _ := svc.HealthyBounds()
+	if from, ok := s.raisedFrom[svc]; ok {
+		if svc.RunningCount() >= int(svc.DesiredCount) {
+			delete(s.raisedFrom, svc) // the raise is done
+		} else {
+			minHealthy = (int(from)*int(svc.MinimumHealthyPercent) + 99) / 100
+		}
+	}
 	return svc.RunningCount() < minHealthy
 }
 

@@ -73,12 +73,15 @@ type Sim struct {
 	readyAt   map[*cluster.Task]time.Time // when a PENDING task becomes RUNNING
 	deadlines []*deadlineCtx
 
-	calls    []Call
-	counts   map[string]int
-	faults   FaultFunc
-	below    map[*cluster.Service]bool // the services below their minimum healthy count
-	stats    Stats
-	eventLog []Event
+	calls  []Call
+	counts map[string]int
+	faults FaultFunc
+	below  map[*cluster.Service]bool // the services below their minimum healthy count
+	// raisedFrom is the desired count a service had before a scale-out still under
+	// way: tasks not yet started for a raise make no service less available.
+	raisedFrom map[*cluster.Service]int32
+	stats      Stats
+	eventLog   []Event
 	// clusterTags are the cluster's own tags (a snapshot has none).
 	clusterTags []cluster.Tag
 }
@@ -112,6 +115,8 @@ func New(c *cluster.Cluster, o Options) *Sim {
 		readyAt:   map[*cluster.Task]time.Time{},
 		counts:    map[string]int{},
 		below:     map[*cluster.Service]bool{},
+
+		raisedFrom: map[*cluster.Service]int32{},
 	}
 	for _, t := range c.AllTasks() {
 		if t.LastStatus == cluster.TaskPending {

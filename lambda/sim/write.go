@@ -48,6 +48,11 @@ func (s *Sim) UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, _ .
 			if svc.IsDaemon() {
 				return nil, invalidParameter("The daemon scheduling strategy does not support a desired count for services.")
 			}
+			if from, ok := s.raisedFrom[svc]; *in.DesiredCount > svc.DesiredCount && !ok {
+				s.raisedFrom[svc] = svc.DesiredCount
+			} else if ok && *in.DesiredCount <= from {
+				delete(s.raisedFrom, svc)
+			}
 			s.c.ChangingService(svc)
 			svc.DesiredCount = *in.DesiredCount
 			s.schedule(svc, s.now)
