@@ -130,10 +130,10 @@ func TestRunChargesPoliciesOnlyForTheirOwnRestarts(t *testing.T) {
 	if res.Idle.TasksStopped != 4 {
 		t.Errorf("idle run stopped %d tasks, want rolling's 4", res.Idle.TasksStopped)
 	}
-	// auto sees that redeploying web while rolling's new tasks land on the joiner
-	// overshoots what the cluster reaches by itself, and leaves it: charged nothing.
-	if m := res.Policies[config.StrategyAuto]; m.Acted || m.TasksStopped != 4 || m.TasksRestarted != 0 {
-		t.Errorf("auto: acted %v, stopped %d, restarted %d; want it to leave the cluster to its own deployment", m.Acted, m.TasksStopped, m.TasksRestarted)
+	// auto no longer redeploys web (that overshoots what the cluster reaches by
+	// itself); it may move web's surplus, at most 3 tasks, and is charged those alone.
+	if m := res.Policies[config.StrategyAuto]; m.TasksStopped != m.TasksRestarted+4 || m.TasksRestarted > 3 {
+		t.Errorf("auto: acted %v, stopped %d, restarted %d; want at most web's 3 surplus tasks charged", m.Acted, m.TasksStopped, m.TasksRestarted)
 	}
 	for _, p := range picked[1:] {
 		m := res.Policies[p.Name]

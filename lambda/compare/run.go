@@ -36,11 +36,11 @@ type Decided struct {
 	Predicted *plan.Prediction
 }
 
-// Policies are ours (auto, force-new-deployment, drain, with the default
+// Policies are ours (auto, move, force-new-deployment, drain, with the default
 // configuration) and the baselines, in the order reports list them.
 func Policies() []Policy {
 	var out []Policy
-	for _, strategy := range []string{config.StrategyAuto, config.StrategyForceNewDeployment, config.StrategyDrain} {
+	for _, strategy := range []string{config.StrategyAuto, config.StrategyMove, config.StrategyForceNewDeployment, config.StrategyDrain} {
 		cfg := config.Default()
 		cfg.Strategy = strategy
 		out = append(out, Policy{Name: strategy, Ours: true, Run: func(ctx context.Context, s *sim.Sim, sc Scenario) (Decided, error) {

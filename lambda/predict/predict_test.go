@@ -120,8 +120,8 @@ func TestSampleSeedsFollowTheInput(t *testing.T) {
 }
 
 func TestOutOfComputeTime(t *testing.T) {
-	// A clock that has already run past the budget: the prefix search stops after
-	// its first prefix and the drain is not predicted.
+	// A clock that has already run past the budget: the move is not predicted, the
+	// prefix search stops after its first prefix and the drain is not predicted.
 	c := ct.Generate(ct.GenOptions{Name: "gen", Seed: 3, Instances: 12, Joiners: 1, Zones: 3, Services: 6, Tasks: 96, Skew: 0.9})
 	cfg := config.Default()
 	cfg.COVPercent = 1
@@ -129,10 +129,13 @@ func TestOutOfComputeTime(t *testing.T) {
 	clock := func() time.Time { tick = tick.Add(time.Hour); return tick }
 	d := predict.Decide(context.Background(), predict.Input{Cluster: c, Config: cfg, Now: ct.Epoch.Add(time.Minute), Budget: time.Hour,
 		TaskStart: 30 * time.Second, Clock: clock, ComputeBudget: time.Minute})
-	if len(d.Predictions) != 2 {
+	if len(d.Predictions) != 3 {
 		t.Fatalf("%d predictions: %s", len(d.Predictions), d.Reason)
 	}
-	fnd, drain := d.Predictions[0], d.Predictions[1]
+	move, fnd, drain := d.Predictions[0], d.Predictions[1], d.Predictions[2]
+	if move.Possible || !strings.Contains(move.Reason, "ran out") {
+		t.Errorf("move %+v", move)
+	}
 	if len(fnd.Run.Services) != 1 || !strings.Contains(fnd.Reason, "ran out") {
 		t.Errorf("force-new-deployment tried %v: %q", fnd.Run.Services, fnd.Reason)
 	}

@@ -134,6 +134,12 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 		r.Reason = "sweep of drain markers failed"
 		return r, err
 	}
+	// And what a move an earlier one did not finish left raised.
+	r.SweptMoves, err = actor.SweepMoves(ctx)
+	if err != nil {
+		r.Reason = "sweep of move markers failed"
+		return r, err
+	}
 
 	now := h.clock.Now()
 	if joiner != nil {
@@ -188,8 +194,9 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 }
 
 // actingTime is what acting may take once the decision is made: the worst-case drain
-// and the paced redeployments. Predictions get what is left of the invocation after
-// the read and this; they are measured on the handler's clock, not assumed.
+// or move and the paced UpdateService calls. Predictions get what is left of the
+// invocation after the read and this; they are measured on the handler's clock, not
+// assumed.
 func actingTime(cfg config.Config) time.Duration {
-	return cfg.WorstCaseDrain() + time.Duration(cfg.MaxServicesPerRun)*config.UpdateServiceInterval
+	return cfg.WorstCaseActing() + time.Duration(2*cfg.MaxServicesPerRun)*config.UpdateServiceInterval
 }

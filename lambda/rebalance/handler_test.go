@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
@@ -462,4 +463,63 @@ func ptr(s string) *string { return &s }
 
 func marker(arn, at string) []types.Attribute {
 	return []types.Attribute{{Name: ptr(plan.MarkerAttribute), Value: ptr(at), TargetId: ptr(arn)}}
+}
+
+// A move's markers left by a crashed invocation: the next invocation, whatever its
+// event, puts the desired count back and removes them before anything else.
+func TestNextInvocationRepairsACrashedMove(t *testing.T) {
+	for _, next := range []string{"busy-instance", "headline-join"} {
+		t.Run(next, func(t *testing.T) {
+			h := loadHarness(t, "headline", nil)
+			var svcARN, clusterARN string
+			var desired int32
+			h.s.View(func(c *cluster.Cluster) {
+				svcARN, clusterARN, desired = c.Service("web").ARN, c.ARN, c.Service("web").DesiredCount
+			})
+			bg := context.Background()
+			surge := plan.Surge{From: desired, By: 2, At: time.Date(2026, 11, 20, 8, 59, 0, 0, time.UTC)}
+			for arn, key := range map[string]string{svcARN: plan.SurgeTag, clusterARN: plan.MovingTag} {
+				if _, err := h.s.TagResource(bg, &ecs.TagResourceInput{ResourceArn: ptr(arn), Tags: []types.Tag{{Key: ptr(key), Value: ptr(surge.String())}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := h.s.UpdateService(bg, &ecs.UpdateServiceInput{Cluster: ptr("demo"), Service: ptr("web"), DesiredCount: aws.Int32(surge.Raised())}); err != nil {
+				t.Fatal(err)
+			}
+			h.s.Settle(time.Hour)
+			r, _ := h.deliver(readEvent(t, next))
+			if len(r.SweptMoves) != 1 || !strings.Contains(r.SweptMoves[0], "back to") {
+				t.Errorf("report sweptMoves %v", r.SweptMoves)
+			}
+			h.s.View(func(c *cluster.Cluster) {
+				web := c.Service("web")
+				if _, tagged := web.Tag(plan.SurgeTag); tagged || web.DesiredCount != desired {
+					t.Errorf("web after the sweep: desired %d (want %d), surge tag %v", web.DesiredCount, desired, tagged)
+				}
+			})
+			out, _ := h.s.ListTagsForResource(bg, &ecs.ListTagsForResourceInput{ResourceArn: &clusterARN})
+			if len(out.Tags) != 0 {
+				t.Errorf("cluster tags left: %v", out.Tags)
+			}
+		})
+	}
+}
+
+// Dry run with the move strategy: no mutating call at all (tags and protections
+// included), and the record says what it would move.
+func TestDryRunMoveMakesNoMutatingCall(t *testing.T) {
+	h := loadHarness(t, "headline", func(c *config.Config) { c.DryRun, c.Strategy = true, config.StrategyMove })
+	r, err := h.deliver(readEvent(t, "headline-join"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.mutatingCalls(); len(got) != 0 {
+		t.Errorf("dry run made mutating calls: %v", got)
+	}
+	if r.Action != config.StrategyMove || len(r.Run.Planned) == 0 || len(r.Run.Results) == 0 {
+		t.Errorf("dry run report: %s planned %v results %v", r.Action, r.Run.Planned, r.Run.Results)
+	}
+	if !strings.Contains(h.logs.String(), `"planned":[`) {
+		t.Error("the decision record does not say what it would move")
+	}
 }

@@ -27,6 +27,9 @@ const (
 	KeySkipped      = "skippedServices"
 	KeyActions      = "actions"
 	KeySwept        = "swept"
+	KeySweptMoves   = "sweptMoves"
+	KeyPlanned      = "planned"
+	KeyMoveResults  = "moveResults"
 	KeyError        = "error"
 	KeyNotes        = "notes"
 	KeyEnded        = "ended"
@@ -48,12 +51,15 @@ type Report struct {
 	Trigger              string `json:"trigger,omitempty"`
 	plan.Decision
 	// Run is what the chosen strategy did (dry run: would do, as predicted).
-	Run     plan.Outcome `json:"run"`
-	DryRun  bool         `json:"dryRun"`
-	Swept   []string     `json:"swept,omitempty"` // instances an earlier run left DRAINING, reactivated
-	Actions []act.Action `json:"actions,omitempty"`
-	Notes   []string     `json:"notes,omitempty"`
-	Error   string       `json:"error,omitempty"`
+	Run    plan.Outcome `json:"run"`
+	DryRun bool         `json:"dryRun"`
+	Swept  []string     `json:"swept,omitempty"` // instances an earlier run left DRAINING, reactivated
+	// SweptMoves says what the sweep did to services a move an earlier run did not
+	// finish left with the surge marker.
+	SweptMoves []string     `json:"sweptMoves,omitempty"`
+	Actions    []act.Action `json:"actions,omitempty"`
+	Notes      []string     `json:"notes,omitempty"`
+	Error      string       `json:"error,omitempty"`
 }
 
 // emit writes the decision record and its metrics.
@@ -89,6 +95,15 @@ func (h *Handler) emit(ctx context.Context, r Report) {
 	}
 	if len(r.Swept) > 0 {
 		attrs = append(attrs, slog.Any(KeySwept, r.Swept))
+	}
+	if len(r.SweptMoves) > 0 {
+		attrs = append(attrs, slog.Any(KeySweptMoves, r.SweptMoves))
+	}
+	if len(r.Run.Planned) > 0 {
+		attrs = append(attrs, slog.Any(KeyPlanned, r.Run.Planned))
+	}
+	if len(r.Run.Results) > 0 {
+		attrs = append(attrs, slog.Any(KeyMoveResults, r.Run.Results))
 	}
 	if len(r.Notes) > 0 {
 		attrs = append(attrs, slog.Any(KeyNotes, r.Notes))

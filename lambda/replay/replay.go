@@ -46,22 +46,24 @@ type Result struct {
 	COVAfter         float64   `json:"covAfter"`
 	// The reachable target (cluster.Reach): its COV, the moves to it before, and
 	// the settled cluster's distance to its own.
-	COVFloor            float64           `json:"covFloor"`
-	ReachableMoves      int               `json:"reachableMoves"`
-	ReachableMovesAfter int               `json:"reachableMovesAfter"`
-	Goal                float64           `json:"goal"`
-	DistributionBefore  map[string]int    `json:"distributionBefore"`
-	DistributionAfter   map[string]int    `json:"distributionAfter"`
-	ServicesRedeployed  []string          `json:"servicesRedeployed"`
-	InstancesDrained    []string          `json:"instancesDrained"`
-	TasksStarted        int               `json:"tasksStarted"`
-	TasksStopped        int               `json:"tasksStopped"`
-	MinMoves            int               `json:"minMoves"`
-	APICalls            map[string]int    `json:"apiCalls"`
-	MutatingCalls       int               `json:"mutatingCalls"`
-	BelowMinHealthy     int               `json:"belowMinHealthy"`
-	StatusAfter         map[string]string `json:"statusAfter"`
-	SimulatedSeconds    float64           `json:"simulatedSeconds"`
+	COVFloor            float64        `json:"covFloor"`
+	ReachableMoves      int            `json:"reachableMoves"`
+	ReachableMovesAfter int            `json:"reachableMovesAfter"`
+	Goal                float64        `json:"goal"`
+	DistributionBefore  map[string]int `json:"distributionBefore"`
+	DistributionAfter   map[string]int `json:"distributionAfter"`
+	ServicesRedeployed  []string       `json:"servicesRedeployed"`
+	// TasksMoved is what a move did per service.
+	TasksMoved       []plan.MoveResult `json:"tasksMoved,omitempty"`
+	InstancesDrained []string          `json:"instancesDrained"`
+	TasksStarted     int               `json:"tasksStarted"`
+	TasksStopped     int               `json:"tasksStopped"`
+	MinMoves         int               `json:"minMoves"`
+	APICalls         map[string]int    `json:"apiCalls"`
+	MutatingCalls    int               `json:"mutatingCalls"`
+	BelowMinHealthy  int               `json:"belowMinHealthy"`
+	StatusAfter      map[string]string `json:"statusAfter"`
+	SimulatedSeconds float64           `json:"simulatedSeconds"`
 	// Seed is the simulated world's: its ties and readings, never the predictions'.
 	Seed            uint64              `json:"seed"`
 	Predictions     []plan.Prediction   `json:"predictions,omitempty"`
@@ -219,6 +221,9 @@ func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event) []Result {
 			r.Error = rep.Error
 		}
 		r.ServicesRedeployed, r.InstancesDrained = nonNil(rep.Run.Services), nonNil(rep.Run.Instances)
+		if len(rep.Run.Results) > 0 {
+			r.ServicesRedeployed, r.TasksMoved = []string{}, rep.Run.Results
+		}
 		if rep.Action == plan.ActionSkip {
 			r.COVPredicted, r.PredictedCOVLow, r.PredictedCOVHigh = r.COVBefore, r.COVBefore, r.COVBefore
 		}

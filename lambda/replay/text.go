@@ -39,6 +39,13 @@ func WriteText(w io.Writer, r Result, cfg config.Config) {
 	if len(r.ServicesRedeployed) > 0 {
 		p("redeployed %s", strings.Join(r.ServicesRedeployed, ", "))
 	}
+	for _, m := range r.TasksMoved {
+		line := fmt.Sprintf("moved      %s: %d task(s), start first (%d started, %d given back)", m.Service, m.Moved, m.Started, m.Returned)
+		if m.Ended != "" {
+			line += "; " + m.Ended
+		}
+		p("%s", line)
+	}
 	if len(r.InstancesDrained) > 0 {
 		p("drained    %s", strings.Join(r.InstancesDrained, ", "))
 	}
