@@ -70,6 +70,8 @@ func TestMeasureCountsWhatPoliciesMustNotTouch(t *testing.T) {
 		want   touched
 	}{
 		{config.StrategyAuto, touched{Acted: true}},
+		// web's surplus moves from busy to the joiner, piled and agent untouched.
+		{config.StrategyMove, touched{Acted: true}},
 		{config.StrategyForceNewDeployment, touched{Acted: true}},
 		// busy runs the binpack service's tasks: ours will not drain it.
 		{config.StrategyDrain, touched{}},

@@ -353,8 +353,9 @@ func (r Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "simulated clusters, each at the moment an empty instance joins, are given to every policy\n")
 	fmt.Fprintf(w, "in turn; the simulator (README, \"How the simulator models ECS\") runs the cluster until it\n")
 	fmt.Fprintf(w, "settles and counts what happened. Figures are in `comparison.json`.\n\n")
-	fmt.Fprintf(w, "- `auto`, `force-new-deployment`, `drain`: ecs-rebalancer with its defaults (COV_PERCENT %g,\n", cfg.COVPercent)
-	fmt.Fprintf(w, "  DRAIN_MAX_INSTANCES %d, REBALANCE_MAX_RETRY %d, MAX_SERVICES_PER_RUN %d).\n", cfg.DrainMaxInstances, cfg.RebalanceMaxRetry, cfg.MaxServicesPerRun)
+	fmt.Fprintf(w, "- `auto`, `move`, `force-new-deployment`, `drain`: ecs-rebalancer with its defaults (COV_PERCENT %g,\n", cfg.COVPercent)
+	fmt.Fprintf(w, "  DRAIN_MAX_INSTANCES %d, REBALANCE_MAX_RETRY %d, MAX_SERVICES_PER_RUN %d, MAX_MOVES_PER_RUN %d, MOVE_WAIT %s).\n",
+		cfg.DrainMaxInstances, cfg.RebalanceMaxRetry, cfg.MaxServicesPerRun, cfg.MaxMovesPerRun, cfg.MoveWait)
 	fmt.Fprintf(w, "- `redeploy-all`: a new deployment of every service on a join (the AWS sample).\n")
 	fmt.Fprintf(w, "- `drain-busiest`: above 25 %% COV, drain the instance running the most tasks until it is at or\n")
 	fmt.Fprintf(w, "  below the mean or 60 s pass, then set every DRAINING instance ACTIVE (the published script).\n")
