@@ -96,7 +96,28 @@ func deepResolve(v any) any {
 			return x
 		}
 		if ga, ok := x["Fn::GetAtt"].([]any); ok {
+			if id := ga[0].(string); strings.HasPrefix(id, "Cluster") && ga[1] == "Arn" {
+				return "arn:aws:ecs:us-east-1:111122223333:cluster/<" + id + ".Arn>" // split by the move's ARN patterns
+			}
 			return "<" + ga[0].(string) + "." + ga[1].(string) + ">"
+		}
+		if sp, ok := x["Fn::Split"].([]any); ok {
+			if str, isString := deepResolve(sp[1]).(string); isString {
+				var out []any
+				for _, p := range strings.Split(str, sp[0].(string)) {
+					out = append(out, p)
+				}
+				return out
+			}
+			return x
+		}
+		if sel, ok := x["Fn::Select"].([]any); ok {
+			if list, isList := deepResolve(sel[1]).([]any); isList {
+				if n := int(sel[0].(float64)); n < len(list) {
+					return list[n]
+				}
+			}
+			return x
 		}
 		if j, ok := x["Fn::Join"].([]any); ok {
 			var parts []string
@@ -210,7 +231,9 @@ func TestTimeoutArithmetic(t *testing.T) {
 	}{
 		{"defaults: (1+3) x 2 x (45+30) + 60 + 20 x 0.25", func(*config.Config) {}, 665},
 		{"force-new-deployment never drains", func(c *config.Config) { c.Strategy = "force-new-deployment" }, 65},
-		{"no drain rounds", func(c *config.Config) { c.DrainMaxInstances = 0 }, 65},
+		{"no drain rounds: a move's 2 x 5 min still", func(c *config.Config) { c.DrainMaxInstances = 0 }, 665},
+		{"move alone: 2 x MOVE_WAIT + 60 + 20 x 0.25", func(c *config.Config) { c.Strategy, c.MoveWait = "move", 3*time.Minute }, 425},
+		{"drain alone, no rounds", func(c *config.Config) { c.Strategy, c.DrainMaxInstances = "drain", 0 }, 65},
 		{"the largest that fits: (1+2) x 3 x (60+30) + 60 + 100 x 0.25", func(c *config.Config) {
 			c.RebalanceMaxRetry, c.DrainMaxInstances, c.DrainTimeout, c.MaxServicesPerRun = 2, 3, time.Minute, 100
 		}, 895},
@@ -316,6 +339,13 @@ func TestIAMLeastPrivilege(t *testing.T) {
 					got = append(got, g)
 				}
 				onCluster := `{"ArnEquals":{"ecs:cluster":["` + clusterArn + `"]}}`
+				// The cluster's services or tasks: arn:...:service/CLUSTER/*.
+				in := func(kind string) string {
+					if name == "demo" {
+						return "demo-cluster:" + kind + "/*"
+					}
+					return strings.Replace(clusterArn, ":cluster/", ":"+kind+"/", 1) + "/*"
+				}
 				want := []stmt{
 					{Sid: "ListInstances", Effect: "Allow", Actions: []string{"ecs:ListContainerInstances"}, Resources: []string{clusterArn}},
 					{Sid: "ListServices", Effect: "Allow", Actions: []string{"ecs:ListServices"}, Resources: []string{"*"}, Condition: onCluster},
@@ -323,6 +353,10 @@ func TestIAMLeastPrivilege(t *testing.T) {
 						"ecs:DeleteAttributes", "ecs:DescribeContainerInstances", "ecs:DescribeServices", "ecs:DescribeTasks",
 						"ecs:ListTasks", "ecs:PutAttributes", "ecs:UpdateContainerInstancesState", "ecs:UpdateService",
 					}, Resources: []string{"*"}, Condition: onCluster},
+					{Sid: "MoveMarkers", Effect: "Allow", Actions: []string{"ecs:ListTagsForResource", "ecs:TagResource", "ecs:UntagResource"},
+						Resources: []string{clusterArn, in("service")}},
+					{Sid: "MoveProtection", Effect: "Allow", Actions: []string{"ecs:GetTaskProtection", "ecs:UpdateTaskProtection"},
+						Resources: []string{in("task")}},
 					{Sid: "Logs", Effect: "Allow", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []string{"<function log group>:*"}},
 					// The dead-letter queue of the function's async invocations.
 					{Effect: "Allow", Actions: []string{"sqs:SendMessage"}, Resources: []string{"<dead-letter queue>"}},
@@ -362,7 +396,8 @@ func normalize(s, stack string) string {
 	s = regexp.MustCompile(`<RebalancerLogs[0-9A-F]+\.Arn>`).ReplaceAllString(s, "<function log group>")
 	s = regexp.MustCompile(`<RebalancerDeadLetterQueue[0-9A-F]+\.Arn>`).ReplaceAllString(s, "<dead-letter queue>")
 	if stack == "demo" {
-		s = regexp.MustCompile(`<Cluster[0-9A-F]+\.Arn>`).ReplaceAllString(s, "demo-cluster")
+		s = regexp.MustCompile(`arn:aws:ecs:us-east-1:111122223333:(service|task)/<Cluster[0-9A-F]+\.Arn>`).ReplaceAllString(s, "demo-cluster:$1")
+		s = regexp.MustCompile(`arn:aws:ecs:us-east-1:111122223333:cluster/<Cluster[0-9A-F]+\.Arn>`).ReplaceAllString(s, "demo-cluster")
 	}
 	return s
 }

@@ -177,6 +177,11 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 		Reason: jsii.String("ecs:ListServices supports no resource-level permission, and the container-instance, service and task actions are on * " +
 			"with the ecs:cluster condition (it also covers legacy ARNs without the cluster name); logs:* actions are on the function's own log group's streams."),
 		AppliesTo: &[]interface{}{jsii.String("Resource::*"), &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<.*Logs[0-9A-F]*\.Arn>:\*$/`)}},
+	}, {
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("the move strategy tags the clusters' own services and protects their own tasks, which it finds at run time: " +
+			"the resources are the service and task ARNs under each configured cluster (service/CLUSTER/*, task/CLUSTER/*)."),
+		AppliesTo: &[]interface{}{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::.*:(service|task)\/.*\/\*$/`)}},
 	}}, jsii.Bool(true))
 	return r
 }
@@ -238,12 +243,46 @@ func statements(clusterArns []*string, logGroupArn string) []awsiam.PolicyStatem
 			Resources:  jsii.Strings("*"),
 			Conditions: onClusters,
 		}),
+		// The move strategy's calls. Tagging and task protection are scoped by resource
+		// ARN (the cluster, its services, its tasks) rather than by the ecs:cluster
+		// condition key.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("MoveMarkers"),
+			Actions:   jsii.Strings("ecs:TagResource", "ecs:UntagResource", "ecs:ListTagsForResource"),
+			Resources: within(clusterArns, "", "service"),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("MoveProtection"),
+			Actions:   jsii.Strings("ecs:UpdateTaskProtection", "ecs:GetTaskProtection"),
+			Resources: within(clusterArns, "task"),
+		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("Logs"),
 			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 			Resources: jsii.Strings(logGroupArn + ":*"),
 		}),
 	}
+}
+
+// within returns, per cluster ARN, the ARN patterns of the named resource types in it
+// ("service": arn:...:service/CLUSTER/*); "" is the cluster ARN itself. The cluster ARN
+// may be a token: the patterns are built with Fn::Split and Fn::Select, which the CDK
+// folds away when it is not.
+func within(clusterArns []*string, kinds ...string) *[]*string {
+	var out []*string
+	for _, arn := range clusterArns {
+		for _, kind := range kinds {
+			if kind == "" {
+				out = append(out, arn)
+				continue
+			}
+			parts := awscdk.Fn_Split(jsii.String(":cluster/"), arn, nil)
+			out = append(out, awscdk.Fn_Join(jsii.String(""), &[]*string{
+				awscdk.Fn_Select(jsii.Number(0), parts), jsii.String(":" + kind + "/"), awscdk.Fn_Select(jsii.Number(1), parts), jsii.String("/*"),
+			}))
+		}
+	}
+	return &out
 }
 
 // environment is the function's configuration, every SPEC §7 variable explicit; the
