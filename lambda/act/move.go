@@ -160,7 +160,9 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 				err = errors.Join(err, a.undoMove(context.WithoutCancel(ctx), mv))
 			}
 		}
-		if clusterARN != "" {
+		// The cluster's marker goes last, and only once no service keeps its own: the
+		// next sweep looks for services only when the cluster carries it.
+		if clusterARN != "" && !slices.ContainsFunc(active, func(mv *moving) bool { return mv.tagged }) {
 			err = errors.Join(err, a.untag(context.WithoutCancel(ctx), clusterARN, plan.MovingTag, "untag-cluster"))
 		}
 	}()
@@ -497,7 +499,17 @@ func (a *Actor) finishMove(ctx context.Context, mv *moving) error {
 		mv.res.Ended = fmt.Sprintf("%d chosen tasks still ran after MOVE_WAIT", len(mv.res.StillRunning))
 	}
 	mv.done = true
-	return errors.Join(a.unprotect(ctx, mv), a.untag(ctx, mv.move.ARN, plan.SurgeTag, "untag-service"))
+	return errors.Join(a.unprotect(ctx, mv), a.untagService(ctx, mv))
+}
+
+// untagService removes the service's surge marker; on failure it stays, and so does
+// the cluster's, for the next sweep.
+func (a *Actor) untagService(ctx context.Context, mv *moving) error {
+	if err := a.untag(ctx, mv.move.ARN, plan.SurgeTag, "untag-service"); err != nil {
+		return err
+	}
+	mv.tagged = false
+	return nil
 }
 
 // undoMove puts back what a move that did not finish changed: the desired count (only
@@ -525,7 +537,7 @@ func (a *Actor) undoMove(ctx context.Context, mv *moving) error {
 	errs = append(errs, a.unprotect(ctx, mv))
 	if mv.tagged && mv.lowered || mv.tagged && !mv.raised {
 		// Leave the marker while the count may still be raised: the sweep needs it.
-		errs = append(errs, a.untag(ctx, mv.move.ARN, plan.SurgeTag, "untag-service"))
+		errs = append(errs, a.untagService(ctx, mv))
 	}
 	return errors.Join(errs...)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/event"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/snapshot"
@@ -29,6 +30,7 @@ var sweepCases = []sweepCase{
 	{"mixed", "mixed-join", "auto", nil},
 	{"lazy", "lazy-join", "drain", func(c *config.Config) { c.DrainTimeout = 20 * time.Second }},
 	{"lazy", "lazy-join", "force-new-deployment", nil},
+	{"headline", "headline-join", "move", nil},
 }
 
 // faultModes are what can happen at a call: it fails (throttled past the SDK's
@@ -97,11 +99,15 @@ func TestFaultPointSweep(t *testing.T) {
 func runFaultPoint(t *testing.T, c sweepCase, snap *snapshot.Snapshot, at call, mode string) {
 	h := sweepHarness(t, c, snap)
 	var foreign []string // instances DRAINING before anything ran: someone else's
+	desired := map[string]int32{}
 	h.s.View(func(m *cluster.Cluster) {
 		for _, i := range m.Instances() {
 			if i.Status == cluster.StatusDraining {
 				foreign = append(foreign, i.ARN)
 			}
+		}
+		for _, svc := range m.Services() {
+			desired[svc.Name] = svc.DesiredCount
 		}
 	})
 	raw := readEvent(t, c.event)
@@ -142,6 +148,17 @@ func runFaultPoint(t *testing.T, c sweepCase, snap *snapshot.Snapshot, at call, 
 
 	// Lambda retries a failed invocation after a minute (and a crash is a failure).
 	h.s.Advance(time.Minute)
+	// A move that left tasks on the joiner used the join: the retry must not move again.
+	moved := false
+	if ev, err := event.Decode(raw); err == nil && ev.Instance != nil {
+		h.s.View(func(m *cluster.Cluster) {
+			for _, tk := range m.Instance(ev.Instance.ContainerInstanceARN).Tasks() {
+				if svc := m.ServiceOf(tk); svc != nil && !svc.IsDaemon() {
+					moved = true
+				}
+			}
+		})
+	}
 	h.logs.Reset()
 	if _, err := h.deliver(raw); err != nil {
 		t.Errorf("the retry failed: %v", err)
@@ -168,6 +185,23 @@ func runFaultPoint(t *testing.T, c sweepCase, snap *snapshot.Snapshot, at call, 
 	if n := h.s.Stats().BelowMinHealthy; n != 0 {
 		t.Errorf("a service fell below its minimum healthy count %d times", n)
 	}
+	// No surge or move marker left, and every desired count back where it was (nothing
+	// else changes one here).
+	var clusterARN string
+	h.s.View(func(m *cluster.Cluster) {
+		clusterARN = m.ARN
+		for _, svc := range m.Services() {
+			if _, ok := svc.Tag(plan.SurgeTag); ok {
+				t.Errorf("%s still carries the surge marker", svc.Name)
+			}
+			if svc.DesiredCount != desired[svc.Name] && !svc.IsDaemon() {
+				t.Errorf("%s runs desired %d, was %d", svc.Name, svc.DesiredCount, desired[svc.Name])
+			}
+		}
+	})
+	if out, err := h.s.ListTagsForResource(context.Background(), &ecs.ListTagsForResourceInput{ResourceArn: &clusterARN}); err != nil || len(out.Tags) != 0 {
+		t.Errorf("the cluster's tags after the retry: %v %v", out, err)
+	}
 
 	// No second action for the same join: what the first run did is not done again.
 	redeployed := map[string]bool{}
@@ -184,6 +218,9 @@ func runFaultPoint(t *testing.T, c sweepCase, snap *snapshot.Snapshot, at call, 
 		}
 		if strings.HasPrefix(m, "drain ") && drained {
 			t.Errorf("the retry drained again (%s) after the first run had drained", m)
+		}
+		if strings.HasPrefix(m, "desired ") && moved && c.strategy == config.StrategyMove && !strings.Contains(h.logs.String(), "sweptMoves") {
+			t.Errorf("the retry moved again (%s) after the first run had moved", m)
 		}
 	}
 
@@ -207,6 +244,11 @@ func successfulMutations(calls []sim.Call) []string {
 		}
 		switch in := c.Input.(type) {
 		case *ecs.UpdateServiceInput:
+			if in.DesiredCount != nil {
+				// A move raises, lowers or restores; the sweep restores.
+				out = append(out, "desired "+*in.Service)
+				continue
+			}
 			out = append(out, "redeploy "+*in.Service)
 		case *ecs.UpdateContainerInstancesStateInput:
 			if out := c.Output.(*ecs.UpdateContainerInstancesStateOutput); len(out.Failures) > 0 {
