@@ -19,7 +19,7 @@ func benchDecide(b *testing.B, c *cluster.Cluster) {
 	b.ReportAllocs()
 	for b.Loop() {
 		d := predict.Decide(context.Background(), predict.Input{Cluster: c, Config: cfg, Now: now, Budget: cfg.FunctionTimeout(), TaskStart: 30 * time.Second})
-		if len(d.Predictions) != 2 {
+		if len(d.Predictions) != 3 {
 			b.Fatalf("%d predictions: %s", len(d.Predictions), d.Reason)
 		}
 	}

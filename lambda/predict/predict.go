@@ -281,10 +281,28 @@ func (p *predictor) summarize(strategy string, runs, idle []result) plan.Predict
 	return pr
 }
 
+// skipText says why services were left out, one part per reason with at most three
+// names: at ECS's maximums thousands share a reason.
 func skipText(skips []plan.Skip) string {
-	parts := make([]string, len(skips))
-	for k, sk := range skips {
-		parts[k] = sk.Name + ": " + sk.Reason
+	var reasons []string
+	names := map[string][]string{}
+	for _, sk := range skips {
+		if names[sk.Reason] == nil {
+			reasons = append(reasons, sk.Reason)
+		}
+		names[sk.Reason] = append(names[sk.Reason], sk.Name)
+	}
+	parts := make([]string, len(reasons))
+	for k, r := range reasons {
+		n := names[r]
+		switch {
+		case len(n) == 1:
+			parts[k] = n[0] + ": " + r
+		case len(n) <= 3:
+			parts[k] = strings.Join(n, ", ") + ": " + r
+		default:
+			parts[k] = fmt.Sprintf("%d services (%s, ...): %s", len(n), strings.Join(n[:3], ", "), r)
+		}
 	}
 	return strings.Join(parts, "; ")
 }
