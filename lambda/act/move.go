@@ -51,7 +51,7 @@ type moving struct {
 	done    bool
 }
 
-// Move moves tasks start first (SPEC §5): for each service it tags the service with
+// Move moves tasks start first (README, "Strategies"): for each service it tags the service with
 // the surge marker, raises its desired count by the move's count, waits until the new
 // tasks run, chooses which tasks stop (plan.ChooseStops), protects every other task it
 // may, lowers the desired count back (only if nobody changed it meanwhile), waits for
@@ -581,13 +581,14 @@ func (a *Actor) untag(ctx context.Context, arn, key, kind string) error {
 	return nil
 }
 
-// SweepMoves repairs what a move an earlier invocation did not finish left (SPEC
-// §6.10). A move tags the cluster (plan.MovingTag) before it touches a service, so one
-// ListTagsForResource call tells whether there is anything to repair (a cluster known
-// by name only is first looked up through its services). Then every service with the
-// surge tag gets its desired count back if it still holds the raised one (someone
-// else's change is left alone, and said) and loses the tag, and the cluster loses
-// its; protections expire by themselves. It returns what it did, one line per service.
+// SweepMoves repairs what a move an earlier invocation did not finish left (README,
+// "Safety guarantees" 10). A move tags the cluster (plan.MovingTag) before it touches
+// a service, so one ListTagsForResource call tells whether there is anything to
+// repair (a cluster known by name only is first looked up through its services). Then
+// every service with the surge tag gets its desired count back if it still holds the
+// raised one (someone else's change is left alone, and said) and loses the tag, and
+// the cluster loses its; protections expire by themselves. It returns what it did, one
+// line per service.
 func (a *Actor) SweepMoves(ctx context.Context) ([]string, error) {
 	clusterARN := a.cluster
 	var services []types.Service
