@@ -126,7 +126,7 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 			refuse(k, fmt.Errorf("%w: %d + %d tasks above %d%% of %d", ErrNoRoom, s.DesiredCount, m.Count, s.MaximumPercent, s.DesiredCount))
 			continue
 		}
-		if !reserveOn(free, m.Hosts, size, m.Count) {
+		if plan.Reserve(free, m.Hosts, size, m.Count) < m.Count {
 			refuse(k, fmt.Errorf("%w for %d more tasks of cpu %d, memory %d", ErrNoCapacity, m.Count, size.CPU, size.Memory))
 			continue
 		}
@@ -233,30 +233,6 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 		}
 	}
 	return results, errors.Join(errs...)
-}
-
-// reserveOn takes k tasks of size from the free resources of hosts (nil: every
-// instance in free), each where the most memory is left; false when they do not fit.
-func reserveOn(free map[string]cluster.Resources, hosts []string, size cluster.Resources, k int) bool {
-	if hosts == nil {
-		for arn := range free {
-			hosts = append(hosts, arn)
-		}
-		slices.Sort(hosts)
-	}
-	for range k {
-		best := ""
-		for _, h := range hosts {
-			if r, ok := free[h]; ok && r.Fits(size) && (best == "" || r.Memory > free[best].Memory) {
-				best = h
-			}
-		}
-		if best == "" {
-			return false
-		}
-		free[best] = free[best].Sub(size)
-	}
-	return true
 }
 
 // waitServices polls the services (DescribeServices, batched) every movePoll until

@@ -97,10 +97,10 @@ type MoveResult struct {
 func MoveTargets(c *cluster.Cluster, reach cluster.Reach, eligible map[string]*cluster.Service, cfg config.Config) ([]Move, []Skip) {
 	dist := c.Distribution()
 	total := 0
-	free := map[*cluster.Instance]cluster.Resources{}
+	free := map[string]cluster.Resources{} // by instance ARN, less what earlier moves take
 	for _, e := range dist {
 		total += e.Count
-		free[e.Instance] = e.Instance.Remaining
+		free[e.Instance.ARN] = e.Instance.Remaining
 	}
 	mean := float64(total) / float64(max(1, len(dist)))
 	var names []string
@@ -143,7 +143,11 @@ func MoveTargets(c *cluster.Cluster, reach cluster.Reach, eligible map[string]*c
 			skipped = append(skipped, Skip{Name: name, Reason: "no task of it can stop without making its zone or instance spread worse"})
 			continue
 		}
-		if k = reserve(free, hosts, s.TaskSize, k); k == 0 {
+		hostARNs := make([]string, len(hosts))
+		for n, h := range hosts {
+			hostARNs[n] = h.ARN
+		}
+		if k = Reserve(free, hostARNs, s.TaskSize, k); k == 0 {
 			skipped = append(skipped, Skip{Name: name, Reason: "no instance it can run on has the CPU and memory for one more task"})
 			continue
 		}
@@ -152,10 +156,7 @@ func MoveTargets(c *cluster.Cluster, reach cluster.Reach, eligible map[string]*c
 		}
 		m := Move{Service: name, ARN: s.ARN, Count: k, Size: s.TaskSize}
 		if len(s.PlacementConstraints) > 0 || len(s.CapacityProviderStrategy) > 0 {
-			m.Hosts = make([]string, 0, len(hosts))
-			for _, h := range hosts {
-				m.Hosts = append(m.Hosts, h.ARN)
-			}
+			m.Hosts = hostARNs
 		}
 		moves = append(moves, m)
 		left -= k
@@ -168,9 +169,9 @@ func MoveTargets(c *cluster.Cluster, reach cluster.Reach, eligible map[string]*c
 // otherwise) and returns where they land, stopping at the first whose tied instances
 // are not all below mean (counting extra, the tasks earlier moves add). Random and
 // binpack rules are not predicted: nothing is sure.
-func sureLandings(c *cluster.Cluster, s *cluster.Service, n int, mean float64, extra map[*cluster.Instance]int, free map[*cluster.Instance]cluster.Resources) []*cluster.Instance {
+func sureLandings(c *cluster.Cluster, s *cluster.Service, n int, mean float64, extra map[*cluster.Instance]int, free map[string]cluster.Resources) []*cluster.Instance {
 	hosts, err := c.Candidates(s, s.TaskSize)
-	if err != nil {
+	if err != nil || len(hosts) == 0 {
 		return nil
 	}
 	mine := map[*cluster.Instance]int{} // the new tasks of s placed so far
@@ -206,7 +207,7 @@ func sureLandings(c *cluster.Cluster, s *cluster.Service, n int, mean float64, e
 			tied = slices.DeleteFunc(tied, func(i *cluster.Instance) bool { return key(i) != low })
 		}
 		for _, i := range tied {
-			if float64(i.RunningTasksCount()+extra[i]+mine[i]) >= mean || !free[i].Fits(s.TaskSize) {
+			if float64(i.RunningTasksCount()+extra[i]+mine[i]) >= mean || !free[i.ARN].Fits(s.TaskSize) {
 				return out
 			}
 		}
@@ -230,11 +231,12 @@ func stopsThatMove(c *cluster.Cluster, s *cluster.Service, hosts, landed []*clus
 			old = append(old, MoveTask{ARN: t.ARN, Instance: t.InstanceARN})
 		}
 	}
+	base := map[string]int{}
+	for _, e := range c.Distribution() {
+		base[e.Instance.ARN] = e.Count + extra[e.Instance]
+	}
 	for k := len(landed); k > 0; k-- {
-		load := map[string]int{}
-		for _, e := range c.Distribution() {
-			load[e.Instance.ARN] = e.Count + extra[e.Instance]
-		}
+		load := maps.Clone(base)
 		tasks := slices.Clone(old)
 		for n, i := range landed[:k] {
 			tasks = append(tasks, MoveTask{ARN: fmt.Sprintf("new-%d", n), Instance: i.ARN, New: true})
@@ -253,21 +255,26 @@ func stopsThatMove(c *cluster.Cluster, s *cluster.Service, hosts, landed []*clus
 	return 0
 }
 
-// reserve takes up to k tasks of size from the free resources of hosts, each where
-// the most is left, and returns how many fit.
-func reserve(free map[*cluster.Instance]cluster.Resources, hosts []*cluster.Instance, size cluster.Resources, k int) int {
+// Reserve takes up to k tasks of size from the free resources (by instance ARN) of
+// hosts (nil: every instance in free), each where the most memory, then CPU, is left,
+// and returns how many fit. The planner sizes a move with it and the actor checks the
+// move against what it reads with it.
+func Reserve(free map[string]cluster.Resources, hosts []string, size cluster.Resources, k int) int {
+	if hosts == nil {
+		hosts = slices.Sorted(maps.Keys(free))
+	}
 	for n := range k {
-		var best *cluster.Instance
+		best := ""
 		for _, h := range hosts {
 			r, ok := free[h]
 			if !ok || !r.Fits(size) {
 				continue
 			}
-			if best == nil || r.Memory > free[best].Memory || (r.Memory == free[best].Memory && r.CPU > free[best].CPU) {
+			if b := free[best]; best == "" || r.Memory > b.Memory || (r.Memory == b.Memory && r.CPU > b.CPU) {
 				best = h
 			}
 		}
-		if best == nil {
+		if best == "" {
 			return n
 		}
 		free[best] = free[best].Sub(size)
