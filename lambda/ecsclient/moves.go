@@ -15,80 +15,62 @@ import (
 
 // DescribeServices describes the named services, tags included: ceil(S/10) calls.
 func DescribeServices(ctx context.Context, api ReadAPI, clusterID string, names []string) ([]types.Service, error) {
-	var out []types.Service
-	var notes []string
-	err := inBatches(names, MaxDescribeServices, func(batch []string) error {
-		got, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &clusterID, Services: batch, Include: []types.ServiceField{types.ServiceFieldTags}})
-		if err != nil {
-			return err
-		}
-		out = append(out, got.Services...)
-		return failures("service", got.Failures, &notes)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("describe services: %w", err)
-	}
-	return out, nil
+	return describeAll(names, "service", MaxDescribeServices, describeServices(ctx, api, clusterID))
 }
 
 // AllServices lists and describes every service of the cluster, tags included.
 func AllServices(ctx context.Context, api ReadAPI, clusterID string) ([]types.Service, error) {
-	arns, err := ServiceARNs(ctx, api, clusterID)
-	if err != nil {
-		return nil, fmt.Errorf("list services: %w", err)
-	}
-	return DescribeServices(ctx, api, clusterID, arns)
+	var out []types.Service
+	var notes []string
+	return out, gather(&notes, "service", MaxDescribeServices, listServices(ctx, api, clusterID), describeServices(ctx, api, clusterID), collect(&out))
 }
 
 // ServiceTasks lists and describes the service's tasks whose desired status is
 // RUNNING: ceil(T/100) ListTasks and DescribeTasks calls.
 func ServiceTasks(ctx context.Context, api ReadAPI, clusterID, service string) ([]types.Task, error) {
-	arns, err := listAll(func(tok *string) ([]string, *string, error) {
-		out, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: &clusterID, ServiceName: &service, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+	var out []types.Task
+	var notes []string
+	list := func(tok *string) ([]string, *string, error) {
+		got, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: &clusterID, ServiceName: &service, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
 		if err != nil {
 			return nil, nil, err
 		}
-		return out.TaskArns, out.NextToken, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list tasks of %s: %w", service, err)
+		return got.TaskArns, got.NextToken, nil
 	}
-	return DescribeTasks(ctx, api, clusterID, arns)
+	return out, gather(&notes, "task", MaxDescribeTasks, list, describeTasks(ctx, api, clusterID), collect(&out))
 }
 
 // DescribeTasks describes tasks by ARN: ceil(T/100) calls.
 func DescribeTasks(ctx context.Context, api ReadAPI, clusterID string, arns []string) ([]types.Task, error) {
-	var out []types.Task
-	var notes []string
-	err := inBatches(arns, MaxDescribeTasks, func(batch []string) error {
-		got, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: &clusterID, Tasks: batch})
-		if err != nil {
-			return err
-		}
-		out = append(out, got.Tasks...)
-		return failures("task", got.Failures, &notes)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("describe tasks: %w", err)
-	}
-	return out, nil
+	return describeAll(arns, "task", MaxDescribeTasks, describeTasks(ctx, api, clusterID))
 }
 
 // TaskProtection reads the scale-in protection of tasks by ARN: ceil(T/100) calls.
 // Tasks gone since (MISSING) are left out.
 func TaskProtection(ctx context.Context, api ReadAPI, clusterID string, arns []string) ([]types.ProtectedTask, error) {
-	var out []types.ProtectedTask
-	var notes []string
-	err := inBatches(arns, MaxGetTaskProtection, func(batch []string) error {
+	return describeAll(arns, "task protection", MaxGetTaskProtection, func(batch []string) ([]types.ProtectedTask, []types.Failure, error) {
 		got, err := api.GetTaskProtection(ctx, &ecs.GetTaskProtectionInput{Cluster: &clusterID, Tasks: batch})
+		if err != nil {
+			return nil, nil, err
+		}
+		return got.ProtectedTasks, got.Failures, nil
+	})
+}
+
+// describeAll describes ids in batches of size, leaving MISSING items out.
+func describeAll[T any](ids []string, kind string, size int, describe func([]string) ([]T, []types.Failure, error)) ([]T, error) {
+	var out []T
+	var notes []string
+	err := inBatches(ids, size, func(batch []string) error {
+		got, fails, err := describe(batch)
 		if err != nil {
 			return err
 		}
-		out = append(out, got.ProtectedTasks...)
-		return failures("task protection", got.Failures, &notes)
+		out = append(out, got...)
+		return failures(kind, fails, &notes)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get task protection: %w", err)
+		return nil, fmt.Errorf("describe %ss: %w", kind, err)
 	}
 	return out, nil
 }

@@ -33,14 +33,7 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 	}
 	var services []types.Service
 	err = gather(&notes, "service", MaxDescribeServices,
-		listServices(ctx, api, clusterID),
-		func(batch []string) ([]types.Service, []types.Failure, error) {
-			out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &clusterID, Services: batch, Include: []types.ServiceField{types.ServiceFieldTags}})
-			if err != nil {
-				return nil, nil, err
-			}
-			return out.Services, out.Failures, nil
-		}, collect(&services))
+		listServices(ctx, api, clusterID), describeServices(ctx, api, clusterID), collect(&services))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -62,13 +55,7 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 			}
 			return out.TaskArns, out.NextToken, nil
 		},
-		func(batch []string) ([]types.Task, []types.Failure, error) {
-			out, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: &clusterID, Tasks: batch})
-			if err != nil {
-				return nil, nil, err
-			}
-			return out.Tasks, out.Failures, nil
-		},
+		describeTasks(ctx, api, clusterID),
 		func(batch []types.Task) error {
 			for _, tk := range keepConsistent(batch, c, &notes) {
 				t, err := taskFromAPI(tk, in)
@@ -148,6 +135,27 @@ func describeInstances(ctx context.Context, api ReadAPI, clusterID string) func(
 			return nil, nil, err
 		}
 		return out.ContainerInstances, out.Failures, nil
+	}
+}
+
+// describeServices describes a batch of services, tags included.
+func describeServices(ctx context.Context, api ReadAPI, clusterID string) func([]string) ([]types.Service, []types.Failure, error) {
+	return func(batch []string) ([]types.Service, []types.Failure, error) {
+		out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: &clusterID, Services: batch, Include: []types.ServiceField{types.ServiceFieldTags}})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.Services, out.Failures, nil
+	}
+}
+
+func describeTasks(ctx context.Context, api ReadAPI, clusterID string) func([]string) ([]types.Task, []types.Failure, error) {
+	return func(batch []string) ([]types.Task, []types.Failure, error) {
+		out, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: &clusterID, Tasks: batch})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.Tasks, out.Failures, nil
 	}
 }
 
