@@ -450,11 +450,7 @@ func (s *Sim) isBelowMinHealthy(svc *cluster.Service) bool {
 	}
 	minHealthy, _ := svc.HealthyBounds()
 	if from, ok := s.raisedFrom[svc]; ok {
-		if svc.RunningCount() >= int(svc.DesiredCount) {
-			delete(s.raisedFrom, svc) // the raise is done
-		} else {
-			minHealthy = (int(from)*int(svc.MinimumHealthyPercent) + 99) / 100
-		}
+		minHealthy = (int(from)*int(svc.MinimumHealthyPercent) + 99) / 100
 	}
 	return svc.RunningCount() < minHealthy
 }
@@ -462,6 +458,9 @@ func (s *Sim) isBelowMinHealthy(svc *cluster.Service) bool {
 // checkBelowMinHealthy counts a service falling below its minimum healthy count (not
 // staying below it).
 func (s *Sim) checkBelowMinHealthy(svc *cluster.Service) {
+	if _, ok := s.raisedFrom[svc]; ok && svc.RunningCount() >= int(svc.DesiredCount) {
+		delete(s.raisedFrom, svc) // the raise is done
+	}
 	switch below := s.isBelowMinHealthy(svc); {
 	case below && !s.below[svc]:
 		s.stats.BelowMinHealthy++
