@@ -141,9 +141,7 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 		for _, t := range tasks {
 			mv.before[aws.ToString(t.TaskArn)] = true
 		}
-		if mv.move.ARN == "" {
-			mv.move.ARN = s.ARN
-		}
+		mv.move.ARN = s.ARN // as ECS names it now
 		clusterARN = s.ClusterARN
 		a.moved[m.Service] = true
 		a.movedTasks += m.Count
@@ -173,7 +171,10 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 	for _, mv := range active {
 		if err := a.tag(ctx, mv.move.ARN, plan.SurgeTag, mv.surge.String(), "tag-service"); err != nil {
 			mv.res.Ended = "could not tag the service"
-			mv.done = true
+			// A throttle or timeout may hide a tag that took: the undo removes it, or
+			// the cluster's marker stays for the sweep. A marker left behind would
+			// refuse every later move of the service.
+			mv.tagged = ecsclient.Retryable(err)
 			errs = append(errs, err)
 			continue
 		}
@@ -181,6 +182,10 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 		if err := a.setDesired(ctx, mv.move.Service, mv.surge.Raised(), "raise"); err != nil {
 			errs = append(errs, err)
 			mv.res.Ended = "could not raise its desired count"
+			// Likewise a raise that may have taken: the undo compares the count and
+			// restores it.
+			mv.raised = ecsclient.Retryable(err)
+			errs = append(errs, a.undoMove(context.WithoutCancel(ctx), mv))
 			continue
 		}
 		mv.raised = true
@@ -499,6 +504,8 @@ func (a *Actor) undoMove(ctx context.Context, mv *moving) error {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("undo move of %s: %w (the next sweep repairs it)", mv.move.Service, err))
 		case len(described) == 0:
+		case described[0].DesiredCount == mv.surge.From:
+			mv.lowered = true // the raise never took
 		case described[0].DesiredCount != mv.surge.Raised():
 			mv.res.Ended = join(mv.res.Ended, fmt.Sprintf("desired count changed to %d by someone else: left as it is", described[0].DesiredCount))
 		default:

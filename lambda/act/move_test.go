@@ -415,3 +415,54 @@ func TestMoveKeepsZoneSpread(t *testing.T) {
 		t.Errorf("web after the move (-want +got):\n%s", diff)
 	}
 }
+
+// hiding passes every call to the simulator, but answers the first call of one action
+// with a throttle after the simulator applied it: the change took, the answer was lost.
+type hiding struct {
+	*sim.Sim
+	action string
+	done   *bool
+}
+
+func (h hiding) lost(action string) bool {
+	if action != h.action || *h.done {
+		return false
+	}
+	*h.done = true
+	return true
+}
+
+func (h hiding) TagResource(ctx context.Context, in *ecs.TagResourceInput, o ...func(*ecs.Options)) (*ecs.TagResourceOutput, error) {
+	out, err := h.Sim.TagResource(ctx, in, o...)
+	if err == nil && aws.ToString(in.Tags[0].Key) == plan.SurgeTag && h.lost("TagResource") {
+		return nil, sim.Throttling()
+	}
+	return out, err
+}
+
+func (h hiding) UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, o ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error) {
+	out, err := h.Sim.UpdateService(ctx, in, o...)
+	if err == nil && h.lost("UpdateService") {
+		return nil, sim.Throttling()
+	}
+	return out, err
+}
+
+// A throttled answer may hide a change that took: the move undoes it anyway, so no
+// raised count and no marker (which would refuse every later move) is left.
+func TestMoveUndoesWhatALostAnswerHid(t *testing.T) {
+	for _, action := range []string{"TagResource", "UpdateService"} {
+		t.Run(action, func(t *testing.T) {
+			w := newMoveWorld(t)
+			done := false
+			x := hiding{Sim: w.s, action: action, done: &done}
+			if _, err := act.New(x, x, "demo", w.s, w.cfg, quiet).Move(w.ctx(t, 14*time.Minute), w.webMove(1)); err == nil {
+				t.Fatal("no error")
+			}
+			w.s.Settle(time.Hour)
+			if st := w.state(t); st.Desired != 4 || len(st.Tags) != 0 || st.ClusterTags != 0 {
+				t.Errorf("after the move: %+v", st)
+			}
+		})
+	}
+}
