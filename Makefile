@@ -47,7 +47,7 @@ build:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BOOTSTRAP) ./lambda/cmd/rebalancer
 
 # The released binary (built for this machine) under a Lambda Runtime API harness,
-# against the ECS endpoint serving testdata snapshots (lambda/e2e; about 30 s).
+# against the ECS endpoint serving testdata snapshots (lambda/e2e; about a minute).
 e2e:
 	go vet -tags e2e ./lambda/e2e/
 	go test -count=1 -tags e2e ./lambda/e2e/

@@ -58,11 +58,16 @@ type world struct {
 }
 
 // newWorld serves c with its clock moved to now (its joiners joined minutes ago).
-func newWorld(t *testing.T, c *cluster.Cluster, recorded time.Time, cfg config.Config) *world {
+// Tasks take 30 s to start unless opts say otherwise.
+func newWorld(t *testing.T, c *cluster.Cluster, recorded time.Time, cfg config.Config, opts ...func(*sim.Options)) *world {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Second)
 	c.Shift(now.Sub(recorded))
-	srv := ecslocal.New(sim.New(c, sim.Options{Now: now, TaskStart: 30 * time.Second, Seed: 1}), ecslocal.Options{})
+	o := sim.Options{Now: now, TaskStart: 30 * time.Second, Seed: 1}
+	for _, f := range opts {
+		f(&o)
+	}
+	srv := ecslocal.New(sim.New(c, o), ecslocal.Options{})
 	l, err := ecslocal.Listen("")
 	if err != nil {
 		t.Fatal(err)
