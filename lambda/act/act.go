@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -133,15 +134,36 @@ func (a *Actor) remaining(ctx context.Context) time.Duration {
 // Redeploy forces a new deployment of each service with its current task definition
 // (never a new revision), at most MAX_SERVICES_PER_RUN per invocation, one call per
 // config.UpdateServiceInterval (ECS's sustained UpdateService rate is 5 per second per
-// account, shared with every other caller). Failures are joined per service.
+// account, shared with every other caller). Before the first call it describes the
+// services (one DescribeServices per 10) and refuses, with ErrIneligible or
+// ErrAlreadyMoving, a service that is not eligible as ECS describes it now or that a
+// move holds, whatever the plan says. Failures are joined per service.
 func (a *Actor) Redeploy(ctx context.Context, services []string) error {
-	var errs []error
+	var todo []string
 	for _, name := range services {
-		if a.redeployed[name] {
-			continue
+		if !a.redeployed[name] && !slices.Contains(todo, name) {
+			todo = append(todo, name)
 		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	described, err := ecsclient.DescribeServices(ctx, a.read, a.cluster, todo)
+	if err != nil {
+		return fmt.Errorf("redeploy: %w", err)
+	}
+	byName := map[string]types.Service{}
+	for _, sv := range described {
+		byName[aws.ToString(sv.ServiceName)] = sv
+	}
+	var errs []error
+	for _, name := range todo {
 		if len(a.redeployed)+len(a.moved) >= a.cfg.MaxServicesPerRun {
 			errs = append(errs, fmt.Errorf("redeploy %s: %w: MAX_SERVICES_PER_RUN is %d", name, ErrCapReached, a.cfg.MaxServicesPerRun))
+			continue
+		}
+		if err := a.eligible(byName, name); err != nil {
+			errs = append(errs, fmt.Errorf("redeploy %s: %w", name, err))
 			continue
 		}
 		if err := a.pace(ctx); err != nil {
@@ -156,6 +178,24 @@ func (a *Actor) Redeploy(ctx context.Context, services []string) error {
 		a.redeployed[name] = true
 	}
 	return errors.Join(errs...)
+}
+
+// eligible refuses a service, as DescribeServices shows it now, that the rebalancer
+// must not touch: not found, ineligible (plan.IneligibleCounting), or carrying a
+// move's surge tag.
+func (a *Actor) eligible(described map[string]types.Service, name string) error {
+	sv, ok := described[name]
+	if !ok {
+		return fmt.Errorf("%w: not found", ErrIneligible)
+	}
+	s := ecsclient.ServiceFromAPI(sv)
+	if why := plan.IneligibleCounting(s, int(sv.RunningCount), int(sv.PendingCount), a.cfg.OptOutTag); why != "" {
+		return fmt.Errorf("%w: %s", ErrIneligible, why)
+	}
+	if _, ok := s.Tag(plan.SurgeTag); ok {
+		return ErrAlreadyMoving
+	}
+	return nil
 }
 
 // pace waits until config.UpdateServiceInterval has passed since the previous
@@ -204,11 +244,14 @@ func (a *Actor) DrainRound(ctx context.Context, instances []*cluster.Instance) e
 func (a *Actor) drain(ctx context.Context, i *cluster.Instance) (err error) {
 	switch {
 	case i.Status != cluster.StatusActive || !i.AgentConnected:
-		return fmt.Errorf("refusing to drain %s: status %s, agent connected %v", i.EC2InstanceID, i.Status, i.AgentConnected)
+		return fmt.Errorf("refusing to drain %s: %w: status %s, agent connected %v", i.EC2InstanceID, ErrNotDrainable, i.Status, i.AgentConnected)
 	case plan.Marked(i):
-		return fmt.Errorf("refusing to drain %s: it already carries the drain marker", i.EC2InstanceID)
+		return fmt.Errorf("refusing to drain %s: %w: it already carries the drain marker", i.EC2InstanceID, ErrNotDrainable)
 	case a.remaining(ctx) < a.cfg.DrainTimeout+reactivateMargin:
 		return fmt.Errorf("drain %s: %w", i.EC2InstanceID, ErrOutOfTime)
+	}
+	if err := a.checkDrain(ctx, i.ARN); err != nil {
+		return fmt.Errorf("refusing to drain %s: %w", i.EC2InstanceID, err)
 	}
 	if err := a.mark(ctx, i.ARN); err != nil {
 		return err
@@ -225,6 +268,43 @@ func (a *Actor) drain(ctx context.Context, i *cluster.Instance) (err error) {
 	defer func() { err = errors.Join(err, a.restore(context.WithoutCancel(ctx), i.ARN)) }()
 	if err := a.clock.Sleep(ctx, a.cfg.DrainTimeout); err != nil {
 		return fmt.Errorf("drain of %s cut short: %w", i.EC2InstanceID, err)
+	}
+	return nil
+}
+
+// checkDrain reads the instances again (ceil(I/100) List and Describe calls) and
+// refuses to drain arn when, as ECS shows it now, it is no longer ACTIVE and
+// connected, carries the drain marker, is the last ACTIVE and connected instance, or
+// uses more CPU or memory than the other ACTIVE, connected instances have free.
+// Instances someone else drains count as unavailable: drains never stack on theirs
+// until the cluster cannot hold its tasks.
+func (a *Actor) checkDrain(ctx context.Context, arn string) error {
+	obs, err := a.observe(ctx)
+	if err != nil {
+		return fmt.Errorf("read the instances: %w", err)
+	}
+	var target *cluster.Instance
+	var free cluster.Resources
+	others := 0
+	for _, e := range cluster.Schedulable(obs) {
+		if e.Instance.ARN == arn {
+			target = e.Instance
+			continue
+		}
+		others++
+		free = free.Add(e.Instance.Remaining)
+	}
+	switch {
+	case target == nil:
+		return fmt.Errorf("%w: not ACTIVE and connected now", ErrNotDrainable)
+	case plan.Marked(target):
+		return fmt.Errorf("%w: it carries the drain marker now", ErrNotDrainable)
+	case others == 0:
+		return ErrLastInstance
+	}
+	if used := target.Registered.Sub(target.Remaining); !free.Fits(used) {
+		return fmt.Errorf("%w: its tasks use cpu %d, memory %d; the other instances have cpu %d, memory %d free",
+			ErrNoCapacity, used.CPU, used.Memory, free.CPU, free.Memory)
 	}
 	return nil
 }

@@ -9,13 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	ct "github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster/clustertest"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
 )
@@ -29,14 +32,14 @@ type world struct {
 }
 
 // newWorld: a hot instance with 4 web tasks and a cold one.
-func newWorld(t *testing.T, edit ...func(b *ct.Builder)) world {
+func newWorld(t *testing.T, edit ...func(b *ct.Builder, hot, cold *cluster.Instance)) world {
 	b := ct.New("demo")
 	hot := b.Instance("us-east-1a")
 	cold := b.Instance("us-east-1b")
 	web := b.Service("web", ct.Desired(4))
 	b.Tasks(web, hot, 4)
 	for _, e := range edit {
-		e(b)
+		e(b, hot, cold)
 	}
 	cfg := config.Default()
 	return world{s: sim.New(b.Cluster(t), sim.Options{Now: ct.Epoch, TaskStart: 30 * time.Second}), hot: hot, cold: cold, cfg: cfg}
@@ -70,6 +73,17 @@ func mutations(s *sim.Sim) []string {
 	return out
 }
 
+// writes are the mutating calls the simulator received.
+func writes(s *sim.Sim) []sim.Call {
+	var out []sim.Call
+	for _, c := range s.Calls() {
+		if ecsclient.Mutating(c.Action) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func TestDrainSequence(t *testing.T) {
 	w := newWorld(t)
 	ctx, cancel := w.s.WithTimeout(context.Background(), 10*time.Minute)
@@ -87,7 +101,7 @@ func TestDrainSequence(t *testing.T) {
 	if diff := cmp.Diff(want, mutations(w.s)); diff != "" {
 		t.Errorf("mutating calls (-want +got):\n%s", diff)
 	}
-	calls := w.s.Calls()
+	calls := writes(w.s)
 	if got := calls[2].At.Sub(calls[1].At); got != w.cfg.DrainTimeout {
 		t.Errorf("DRAINING for %v, want DRAIN_TIMEOUT %v", got, w.cfg.DrainTimeout)
 	}
@@ -104,39 +118,67 @@ func TestDrainSequence(t *testing.T) {
 }
 
 func TestDrainRefusals(t *testing.T) {
+	// set changes the cluster behind the plan's back.
+	set := func(w world, arn, status string) {
+		if _, err := w.s.UpdateContainerInstancesState(context.Background(), &ecs.UpdateContainerInstancesStateInput{
+			Cluster: aws.String("demo"), ContainerInstances: []string{arn}, Status: types.ContainerInstanceStatus(status)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name  string
+		edit  func(b *ct.Builder, hot, cold *cluster.Instance)
 		setup func(w world) ([]*cluster.Instance, context.Context)
 		want  string
 		is    error
 	}{
-		{"more than DRAIN_MAX_INSTANCES", func(w world) ([]*cluster.Instance, context.Context) {
+		{name: "more than DRAIN_MAX_INSTANCES", setup: func(w world) ([]*cluster.Instance, context.Context) {
 			return []*cluster.Instance{w.hot, w.cold, w.hot}, context.Background()
-		}, "DRAIN_MAX_INSTANCES is 2", nil},
-		{"an instance that is not ACTIVE", func(w world) ([]*cluster.Instance, context.Context) {
+		}, want: "DRAIN_MAX_INSTANCES is 2"},
+		{name: "an instance the plan read as not ACTIVE", setup: func(w world) ([]*cluster.Instance, context.Context) {
 			i := *w.hot
 			i.Status = cluster.StatusDraining
 			return []*cluster.Instance{&i}, context.Background()
-		}, "refusing to drain", nil},
-		{"an instance already marked", func(w world) ([]*cluster.Instance, context.Context) {
+		}, want: "refusing to drain", is: act.ErrNotDrainable},
+		{name: "an instance the plan read as marked", setup: func(w world) ([]*cluster.Instance, context.Context) {
 			i := *w.hot
 			i.Attributes = []cluster.Attribute{{Name: plan.MarkerAttribute, Value: "x"}}
 			return []*cluster.Instance{&i}, context.Background()
-		}, "already carries the drain marker", nil},
-		{"a deadline that cannot cover DRAIN_TIMEOUT", func(w world) ([]*cluster.Instance, context.Context) {
+		}, want: "already carries the drain marker", is: act.ErrNotDrainable},
+		{name: "an instance someone drained since the plan", setup: func(w world) ([]*cluster.Instance, context.Context) {
+			i := *w.hot // as the plan read it
+			set(w, w.hot.ARN, cluster.StatusDraining)
+			return []*cluster.Instance{&i}, context.Background()
+		}, want: "not ACTIVE and connected now", is: act.ErrNotDrainable},
+		{name: "the last ACTIVE instance (someone else drains the other)", setup: func(w world) ([]*cluster.Instance, context.Context) {
+			set(w, w.cold.ARN, cluster.StatusDraining)
+			return []*cluster.Instance{w.hot}, context.Background()
+		}, want: "no other ACTIVE", is: act.ErrLastInstance},
+		{name: "tasks the other instances cannot hold", edit: func(b *ct.Builder, _, cold *cluster.Instance) {
+			big := b.Service("big", ct.Desired(2), ct.TaskSize(1024, 2048))
+			b.Tasks(big, cold, 2)
+		}, setup: func(w world) ([]*cluster.Instance, context.Context) {
+			return []*cluster.Instance{w.hot}, context.Background()
+		}, want: "the other instances have cpu 0, memory 0 free", is: act.ErrNoCapacity},
+		{name: "a deadline that cannot cover DRAIN_TIMEOUT", setup: func(w world) ([]*cluster.Instance, context.Context) {
 			ctx, _ := w.s.WithTimeout(context.Background(), w.cfg.DrainTimeout)
 			return []*cluster.Instance{w.hot}, ctx
-		}, "not enough time", act.ErrOutOfTime},
+		}, want: "not enough time", is: act.ErrOutOfTime},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t)
+			var edits []func(*ct.Builder, *cluster.Instance, *cluster.Instance)
+			if tt.edit != nil {
+				edits = append(edits, tt.edit)
+			}
+			w := newWorld(t, edits...)
 			insts, ctx := tt.setup(w)
+			before := w.s.Stats().MutatingCalls
 			err := w.actor().DrainRound(ctx, insts)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) {
 				t.Fatalf("DrainRound = %v, want %q", err, tt.want)
 			}
-			if got := w.s.Stats().MutatingCalls; got != 0 {
+			if got := w.s.Stats().MutatingCalls - before; got != 0 {
 				t.Errorf("a refused drain made %d mutating calls", got)
 			}
 		})
@@ -237,7 +279,7 @@ func TestDrainAlwaysReactivates(t *testing.T) {
 
 // SPEC §6.1/§6.2: the sweep reactivates only instances carrying the marker.
 func TestSweep(t *testing.T) {
-	w := newWorld(t, func(b *ct.Builder) {
+	w := newWorld(t, func(b *ct.Builder, _, _ *cluster.Instance) {
 		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining), ct.Attr(plan.MarkerAttribute, "2026-11-20T08:58:00Z")) // ours, stale
 		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining), ct.Attr(plan.MarkerAttribute, "2026-11-20T08:59:45Z")) // ours, 15 s old
 		b.Instance("us-east-1c", ct.Attr(plan.MarkerAttribute, "2026-11-20T08:50:00Z"))                                    // ACTIVE, marker left over
@@ -276,32 +318,37 @@ func TestSweep(t *testing.T) {
 }
 
 func TestRedeploy(t *testing.T) {
-	w := newWorld(t, func(b *ct.Builder) {
+	w := newWorld(t, func(b *ct.Builder, _, _ *cluster.Instance) {
 		i := b.Instance("us-east-1c")
-		for _, name := range []string{"a", "b", "c"} {
+		for _, name := range []string{"a", "b", "c", "d"} {
 			s := b.Service(name, ct.Desired(2), ct.TaskSize(16, 16))
 			b.Tasks(s, i, 2)
 		}
-		cd := b.Service("blue-green", ct.Desired(2), ct.Controller(cluster.ControllerCodeDeploy), ct.TaskSize(16, 16))
-		b.Tasks(cd, i, 2)
 	})
 	w.cfg.MaxServicesPerRun = 3
+	// ECS fails b's call: the others go on, and a failed call does not count.
+	w.s.SetFaults(sim.FailNth("UpdateService", 2, sim.Fault{Err: sim.ServerError()}))
 	a := w.actor()
-	err := a.Redeploy(context.Background(), []string{"a", "blue-green", "b", "c", "web"})
-	if err == nil || !strings.Contains(err.Error(), "redeploy blue-green: operation error ECS: UpdateService") ||
+	err := a.Redeploy(context.Background(), []string{"a", "b", "c", "d", "web"})
+	if err == nil || !strings.Contains(err.Error(), "redeploy b: operation error ECS: UpdateService") ||
 		!strings.Contains(err.Error(), "redeploy web: per-run cap reached: MAX_SERVICES_PER_RUN is 3") || !errors.Is(err, act.ErrCapReached) {
 		t.Errorf("errors joined per service: %v", err)
 	}
 	var at []time.Time
+	var called []string
 	for _, c := range w.s.Calls() {
-		in := c.Input.(*ecs.UpdateServiceInput)
+		in, ok := c.Input.(*ecs.UpdateServiceInput)
+		if !ok {
+			continue
+		}
 		if !in.ForceNewDeployment || in.TaskDefinition != nil || in.DesiredCount != nil {
 			t.Errorf("UpdateService %s: force %v, taskDefinition %v: only forceNewDeployment may be set", *in.Service, in.ForceNewDeployment, in.TaskDefinition)
 		}
 		at = append(at, c.At)
+		called = append(called, *in.Service)
 	}
-	if len(at) != 4 {
-		t.Fatalf("%d UpdateService calls, want 4 (a, blue-green, b, c)", len(at))
+	if diff := cmp.Diff([]string{"a", "b", "c", "d"}, called); diff != "" {
+		t.Fatalf("UpdateService calls (-want +got):\n%s", diff)
 	}
 	for k := 1; k < len(at); k++ {
 		if gap := at[k].Sub(at[k-1]); gap < config.UpdateServiceInterval {
@@ -310,6 +357,45 @@ func TestRedeploy(t *testing.T) {
 	}
 	if err := a.Redeploy(context.Background(), []string{"a"}); err != nil || w.s.Stats().Calls["UpdateService"] != 4 {
 		t.Errorf("a service is redeployed once per invocation: %v, %d calls", err, w.s.Stats().Calls["UpdateService"])
+	}
+}
+
+// The actor checks a service itself, as ECS describes it just before the call: a plan
+// that names a service the rebalancer must not touch is refused with a typed error and
+// no call.
+func TestRedeployRefusesWhatTheRulesForbid(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(b *ct.Builder, s *cluster.Service)
+		want error
+	}{
+		{"CODE_DEPLOY controller", func(_ *ct.Builder, s *cluster.Service) { ct.Controller(cluster.ControllerCodeDeploy)(s) }, act.ErrIneligible},
+		{"opted out", func(_ *ct.Builder, s *cluster.Service) { ct.Tag("ecs-rebalancer:skip", "true")(s) }, act.ErrIneligible},
+		{"mid-deployment", func(b *ct.Builder, s *cluster.Service) { b.InProgress(s) }, act.ErrIneligible},
+		{"binpack first", func(_ *ct.Builder, s *cluster.Service) { ct.Placement("binpack", "memory")(s) }, act.ErrIneligible},
+		{"a move's surge tag", func(_ *ct.Builder, s *cluster.Service) { ct.Tag(plan.SurgeTag, "2+1@2026-11-20T09:00:00Z")(s) }, act.ErrAlreadyMoving},
+		{"unknown service", nil, act.ErrIneligible},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := "nope"
+			w := newWorld(t, func(b *ct.Builder, _, _ *cluster.Instance) {
+				if tt.edit == nil {
+					return
+				}
+				name = "x"
+				s := b.Service(name, ct.Desired(2), ct.TaskSize(16, 16))
+				b.Tasks(s, b.Instance("us-east-1c"), 2)
+				tt.edit(b, s)
+			})
+			err := w.actor().Redeploy(context.Background(), []string{name})
+			if !errors.Is(err, tt.want) {
+				t.Errorf("Redeploy = %v, want %v", err, tt.want)
+			}
+			if got := w.s.Stats().MutatingCalls; got != 0 {
+				t.Errorf("a refused redeploy made %d mutating calls", got)
+			}
+		})
 	}
 }
 

@@ -17,14 +17,16 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
 )
 
-// Refusals: the limits the actor checks itself before a move's first call, whatever
-// the plan says. Each comes wrapped with the service it refused.
+// Refusals: the limits the actor checks itself before a redeploy, a drain or a move,
+// whatever the plan says. Each comes wrapped with the service or instance it refused.
 var (
 	ErrCapReached    = errors.New("per-run cap reached")
 	ErrIneligible    = errors.New("service is not eligible")
 	ErrNoRoom        = errors.New("maximumPercent leaves no room to start a task first")
-	ErrNoCapacity    = errors.New("the instances it can run on lack the CPU or memory")
+	ErrNoCapacity    = errors.New("not enough free CPU or memory")
 	ErrAlreadyMoving = errors.New("service carries the surge tag of another move")
+	ErrNotDrainable  = errors.New("instance is not ACTIVE and connected, or already carries the drain marker")
+	ErrLastInstance  = errors.New("no other ACTIVE, connected instance would be left")
 )
 
 // Move pacing.
@@ -45,10 +47,13 @@ type moving struct {
 	tagged  bool
 	raised  bool
 	lowered bool
-	started []string // new tasks that ran
-	ours    []string // tasks the move protected
-	chosen  []string
-	done    bool
+	// ownScaleIn: the move itself lowered the desired count, so ECS may still be
+	// about to stop the chosen tasks.
+	ownScaleIn bool
+	started    []string // new tasks that ran
+	ours       []string // tasks the move protected
+	chosen     []string
+	done       bool
 }
 
 // Move moves tasks start first (README, "Strategies"): for each service it tags the service with
@@ -95,14 +100,6 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 	var active []*moving
 	clusterARN := ""
 	for k, m := range moves {
-		sv, ok := byName[m.Service]
-		if !ok {
-			refuse(k, fmt.Errorf("%w: not found", ErrIneligible))
-			continue
-		}
-		s := ecsclient.ServiceFromAPI(sv)
-		_, maxTotal := s.HealthyBounds()
-		size := m.Size
 		switch {
 		case len(a.redeployed)+len(a.moved) >= a.cfg.MaxServicesPerRun:
 			refuse(k, fmt.Errorf("%w: MAX_SERVICES_PER_RUN is %d", ErrCapReached, a.cfg.MaxServicesPerRun))
@@ -114,14 +111,13 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 			refuse(k, fmt.Errorf("%w: moved once this invocation", ErrCapReached))
 			continue
 		}
-		if why := plan.IneligibleCounting(s, int(sv.RunningCount), int(sv.PendingCount), a.cfg.OptOutTag); why != "" {
-			refuse(k, fmt.Errorf("%w: %s", ErrIneligible, why))
+		if err := a.eligible(byName, m.Service); err != nil {
+			refuse(k, err)
 			continue
 		}
-		if _, ok := s.Tag(plan.SurgeTag); ok {
-			refuse(k, ErrAlreadyMoving)
-			continue
-		}
+		s := ecsclient.ServiceFromAPI(byName[m.Service])
+		_, maxTotal := s.HealthyBounds()
+		size := m.Size
 		if int(s.DesiredCount)+m.Count > maxTotal {
 			refuse(k, fmt.Errorf("%w: %d + %d tasks above %d%% of %d", ErrNoRoom, s.DesiredCount, m.Count, s.MaximumPercent, s.DesiredCount))
 			continue
@@ -409,7 +405,7 @@ func (a *Actor) lower(ctx context.Context, mv *moving) error {
 	if err := a.setDesired(ctx, mv.move.Service, mv.surge.From, "lower"); err != nil {
 		return err
 	}
-	mv.lowered = true
+	mv.lowered, mv.ownScaleIn = true, true
 	return nil
 }
 
@@ -480,6 +476,12 @@ func (a *Actor) finishMove(ctx context.Context, mv *moving) error {
 		mv.res.Ended = fmt.Sprintf("%d chosen tasks still ran after MOVE_WAIT", len(mv.res.StillRunning))
 	}
 	mv.done = true
+	if len(mv.res.StillRunning) > 0 && mv.ownScaleIn && len(mv.ours) > 0 {
+		// The scale-in has not stopped the chosen tasks yet: cleared now, the
+		// protections would let it stop others. They expire by themselves.
+		mv.res.Ended = join(mv.res.Ended, "protections left to expire")
+		return a.untagService(ctx, mv)
+	}
 	return errors.Join(a.unprotect(ctx, mv), a.untagService(ctx, mv))
 }
 
@@ -512,12 +514,19 @@ func (a *Actor) undoMove(ctx context.Context, mv *moving) error {
 			if err := a.setDesired(ctx, mv.move.Service, mv.surge.From, "restore"); err != nil {
 				errs = append(errs, fmt.Errorf("undo move of %s: %w (the next sweep repairs it)", mv.move.Service, err))
 			} else {
-				mv.lowered = true
+				mv.lowered, mv.ownScaleIn = true, true
 			}
 		}
 		mv.res.Ended = join(mv.res.Ended, "undone")
 	}
-	errs = append(errs, a.unprotect(ctx, mv))
+	if mv.ownScaleIn && len(mv.ours) > 0 {
+		// ECS scales in after the call returns: cleared now, the protections would let
+		// it stop any task. They expire by themselves minutes after the chosen ones
+		// stopped.
+		mv.res.Ended = join(mv.res.Ended, "protections left to expire")
+	} else {
+		errs = append(errs, a.unprotect(ctx, mv))
+	}
 	if mv.tagged && mv.lowered || mv.tagged && !mv.raised {
 		// Leave the marker while the count may still be raised: the sweep needs it.
 		errs = append(errs, a.untagService(ctx, mv))

@@ -54,6 +54,16 @@ type watcher struct {
 	*sim.Sim
 	w      *moveWorld
 	before func(action string) // runs before a mutating call reaches the simulator
+	// lost, when set, answers an UpdateService it matches with success without
+	// passing it on (ECS that acknowledged a change it has not made yet).
+	lost func(*ecs.UpdateServiceInput) bool
+}
+
+func (x watcher) UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, o ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error) {
+	if x.lost != nil && x.lost(in) {
+		return &ecs.UpdateServiceOutput{}, nil
+	}
+	return x.Sim.UpdateService(ctx, in, o...)
 }
 
 func (x watcher) note() {
@@ -257,6 +267,48 @@ func TestMoveUndoesOnFailure(t *testing.T) {
 		t.Errorf("after a failed move: %+v", st)
 	}
 	if !strings.Contains(res[0].Ended, "undone") {
+		t.Errorf("result %+v", res[0])
+	}
+}
+
+// Chosen tasks that still run when MOVE_WAIT ends (the scale-in has not come yet)
+// keep the protections of the others: cleared, they would let ECS stop any task.
+func TestMoveKeepsProtectionsWhileTheScaleInIsPending(t *testing.T) {
+	w := newMoveWorld(t)
+	w.cfg.MoveWait = time.Minute
+	x := watcher{Sim: w.s, w: w, lost: func(in *ecs.UpdateServiceInput) bool { return aws.ToInt32(in.DesiredCount) == 4 }}
+	res, err := act.New(x, x, "demo", w.s, w.cfg, quiet).Move(w.ctx(t, 14*time.Minute), w.webMove(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res[0].StillRunning) != 1 || !strings.Contains(res[0].Ended, "protections left to expire") {
+		t.Errorf("result %+v", res[0])
+	}
+	if st := w.state(t); st.Protected != 4 || len(st.Tags) != 0 {
+		t.Errorf("after the move: %d protected (want 4), tags %v", st.Protected, st.Tags)
+	}
+}
+
+// An undo that puts the desired count back after the protections went on leaves them
+// until they expire: ECS scales in after the call returns, and cleared at once they
+// would let it stop any task, not the chosen one.
+func TestMoveUndoKeepsProtectionsForTheScaleIn(t *testing.T) {
+	w := newMoveWorld(t)
+	w.s.SetFaults(sim.FailNth("UpdateService", 2, sim.Fault{Err: sim.ServerError()})) // the lowering
+	res, err := w.actor(nil).Move(w.ctx(t, 14*time.Minute), w.webMove(1))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if st := w.state(t); st.Desired != 4 || st.Protected != 4 {
+		t.Errorf("right after the undo: desired %d (want 4), %d protected (want the 4 tasks not chosen)", st.Desired, st.Protected)
+	}
+	w.s.Settle(time.Hour)
+	st := w.state(t)
+	want := state{Desired: 4, Running: 4, PerInstance: map[string]int{w.a.EC2InstanceID: 1, w.b.EC2InstanceID: 2, w.j.EC2InstanceID: 1}}
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Errorf("after the undo settled (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(res[0].Ended, "undone; protections left to expire") {
 		t.Errorf("result %+v", res[0])
 	}
 }
