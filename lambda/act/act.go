@@ -80,6 +80,7 @@ type Actor struct {
 	cfg     config.Config
 	log     *slog.Logger
 	observe func(ctx context.Context) ([]cluster.InstanceCount, error)
+	readAll func(ctx context.Context) (*cluster.Cluster, error)
 
 	redeployed map[string]bool
 	moved      map[string]bool // services moved this invocation
@@ -95,6 +96,11 @@ func New(read ecsclient.ReadAPI, write ecsclient.WriteAPI, clusterID string, clo
 	a.observe = func(ctx context.Context) ([]cluster.InstanceCount, error) {
 		return ecsclient.ReadInstances(ctx, read, clusterID)
 	}
+	a.readAll = func(ctx context.Context) (*cluster.Cluster, error) {
+		// The invocation's first read reported the odd items; this one only plans.
+		c, _, err := ecsclient.Read(ctx, read, clusterID)
+		return c, err
+	}
 	return a
 }
 
@@ -104,6 +110,16 @@ func (a *Actor) WithObserver(observe func(ctx context.Context) ([]cluster.Instan
 	a.observe = observe
 	return a
 }
+
+// WithReader replaces how the actor reads the whole cluster between move rounds (a
+// simulation reads its own model).
+func (a *Actor) WithReader(read func(ctx context.Context) (*cluster.Cluster, error)) *Actor {
+	a.readAll = read
+	return a
+}
+
+// Read reads the whole cluster again.
+func (a *Actor) Read(ctx context.Context) (*cluster.Cluster, error) { return a.readAll(ctx) }
 
 // Actions returns what the actor did, in order.
 func (a *Actor) Actions() []Action { return append([]Action(nil), a.actions...) }

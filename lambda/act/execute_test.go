@@ -14,6 +14,7 @@ import (
 	ct "github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster/clustertest"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
 )
 
 // fakeExecutor replays a scripted sequence of clusters for Observe and records what it
@@ -51,6 +52,14 @@ func (f *fakeExecutor) Observe(context.Context) ([]cluster.InstanceCount, error)
 		f.reads = f.reads[1:]
 	}
 	return c.Observe(), nil
+}
+
+func (f *fakeExecutor) Read(context.Context) (*cluster.Cluster, error) {
+	c := f.reads[0]
+	if len(f.reads) > 1 {
+		f.reads = f.reads[1:]
+	}
+	return c, nil
 }
 
 func (f *fakeExecutor) Now() time.Time { return ct.Epoch }
@@ -127,5 +136,53 @@ func TestExecuteRedeploy(t *testing.T) {
 	}
 	if _, err := act.Execute(context.Background(), "yolo", plan.Outcome{}, cfg.COVPercent, c, ex, cfg); err == nil {
 		t.Error("an unknown strategy was executed")
+	}
+}
+
+// Move rounds on the headline cluster: the first round moves what surely lands where
+// it helps, the second plans again on the cluster the first left, and the rounds end
+// when no move surely helps, at REBALANCE_MAX_RETRY, or when the deadline leaves no
+// room for another round's waits (not an error: the first round's work stands).
+func TestExecuteMoveRounds(t *testing.T) {
+	tests := []struct {
+		name       string
+		retries    int
+		deadline   time.Duration
+		wantRounds int
+		wantEnded  string
+	}{
+		{"until no move surely helps", 3, 14 * time.Minute, 2, "after round 2 no move surely helps"},
+		{"REBALANCE_MAX_RETRY 0: one round", 0, 14 * time.Minute, 1, "REBALANCE_MAX_RETRY (0) rounds done"},
+		{"no time for a second round", 3, 80 * time.Second, 1, "no time left for round 2 (round 1 took"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ct.Headline()
+			s := sim.New(c, sim.Options{Now: ct.Epoch.Add(2 * time.Minute), TaskStart: 30 * time.Second, Seed: 1})
+			cfg := config.Default()
+			cfg.Strategy, cfg.RebalanceMaxRetry = config.StrategyMove, tt.retries
+			ctx, cancel := s.WithTimeout(context.Background(), tt.deadline)
+			defer cancel()
+			var read *cluster.Cluster
+			s.View(func(m *cluster.Cluster) { read = m.Clone() })
+			run, err := act.Execute(ctx, config.StrategyMove, plan.Outcome{}, cfg.COVPercent, read, act.New(s, s, "demo", s, cfg, quiet), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			moved := 0
+			for _, r := range run.Results {
+				moved += r.Moved
+			}
+			s.Settle(time.Hour)
+			if st := s.Stats(); moved == 0 || st.TasksStopped != moved || st.BelowMinHealthy != 0 {
+				t.Errorf("%d moved, %d stopped, %d below minimum healthy: every restart must be a move", moved, st.TasksStopped, st.BelowMinHealthy)
+			}
+			if run.Rounds != tt.wantRounds || !strings.Contains(run.Ended, tt.wantEnded) {
+				t.Errorf("rounds %d, ended %q; want %d, %q", run.Rounds, run.Ended, tt.wantRounds, tt.wantEnded)
+			}
+			if len(run.Planned) == 0 || len(run.Results) < len(run.Planned) {
+				t.Errorf("planned %v (the first round's), results %v (every round's)", run.Planned, run.Results)
+			}
+		})
 	}
 }

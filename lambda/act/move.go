@@ -98,19 +98,21 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 	}
 
 	var active []*moving
+	seen := map[string]bool{}
 	clusterARN := ""
 	for k, m := range moves {
 		switch {
-		case len(a.redeployed)+len(a.moved) >= a.cfg.MaxServicesPerRun:
+		case !a.moved[m.Service] && len(a.redeployed)+len(a.moved) >= a.cfg.MaxServicesPerRun:
 			refuse(k, fmt.Errorf("%w: MAX_SERVICES_PER_RUN is %d", ErrCapReached, a.cfg.MaxServicesPerRun))
 			continue
 		case m.Count < 1 || a.movedTasks+m.Count > a.cfg.MaxMovesPerRun:
 			refuse(k, fmt.Errorf("%w: %d more tasks, MAX_MOVES_PER_RUN is %d and %d moved", ErrCapReached, m.Count, a.cfg.MaxMovesPerRun, a.movedTasks))
 			continue
-		case a.moved[m.Service]:
-			refuse(k, fmt.Errorf("%w: moved once this invocation", ErrCapReached))
+		case seen[m.Service]:
+			refuse(k, fmt.Errorf("%w: the plan names it twice", ErrCapReached))
 			continue
 		}
+		seen[m.Service] = true
 		if err := a.eligible(byName, m.Service); err != nil {
 			refuse(k, err)
 			continue

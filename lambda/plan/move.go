@@ -110,7 +110,7 @@ func MoveTargets(c *cluster.Cluster, reach cluster.Reach, eligible map[string]*c
 		}
 	}
 	slices.SortFunc(names, func(a, b string) int { return cmp.Or(reach.Surplus[b]-reach.Surplus[a], strings.Compare(a, b)) })
-	extra := map[*cluster.Instance]int{} // tasks the moves chosen so far will add
+	delta := map[string]int{} // by instance ARN: what the moves chosen so far add and stop
 	var moves []Move
 	var skipped []Skip
 	left := cfg.MaxMovesPerRun
@@ -133,14 +133,14 @@ func MoveTargets(c *cluster.Cluster, reach cluster.Reach, eligible map[string]*c
 			skipped = append(skipped, Skip{Name: name, Reason: err.Error()})
 			continue
 		}
-		landed := sureLandings(c, s, min(reach.Surplus[name], room, left), mean, extra, free)
+		landed := sureLandings(c, s, min(reach.Surplus[name], room, left), mean, delta, free)
 		if len(landed) == 0 {
 			skipped = append(skipped, Skip{Name: name, Reason: "its new task could land on an instance at or above the average load (ECS breaks the tie)"})
 			continue
 		}
-		k := stopsThatMove(c, s, hosts, landed, extra)
+		k, stops := stopsThatMove(c, s, hosts, landed, delta)
 		if k == 0 {
-			skipped = append(skipped, Skip{Name: name, Reason: "no task of it can stop without making its zone or instance spread worse"})
+			skipped = append(skipped, Skip{Name: name, Reason: "no task of it can stop where it helps without making its zone or instance spread worse"})
 			continue
 		}
 		hostARNs := make([]string, len(hosts))
@@ -151,8 +151,9 @@ func MoveTargets(c *cluster.Cluster, reach cluster.Reach, eligible map[string]*c
 			skipped = append(skipped, Skip{Name: name, Reason: "no instance it can run on has the CPU and memory for one more task"})
 			continue
 		}
-		for _, i := range landed[:k] {
-			extra[i]++
+		for n, i := range landed[:k] {
+			delta[i.ARN]++
+			delta[stops[n]]--
 		}
 		m := Move{Service: name, ARN: s.ARN, Count: k, Size: s.TaskSize}
 		if len(s.PlacementConstraints) > 0 || len(s.CapacityProviderStrategy) > 0 {
@@ -167,9 +168,9 @@ func MoveTargets(c *cluster.Cluster, reach cluster.Reach, eligible map[string]*c
 // sureLandings places up to n new tasks of s one after another by its placement
 // strategy (spread over an attribute or over instances, in order; ECS's default
 // otherwise) and returns where they land, stopping at the first whose tied instances
-// are not all below mean (counting extra, the tasks earlier moves add). Random and
-// binpack rules are not predicted: nothing is sure.
-func sureLandings(c *cluster.Cluster, s *cluster.Service, n int, mean float64, extra map[*cluster.Instance]int, free map[string]cluster.Resources) []*cluster.Instance {
+// are not all below mean (counting delta, what earlier moves add and stop). Random
+// and binpack rules are not predicted: nothing is sure.
+func sureLandings(c *cluster.Cluster, s *cluster.Service, n int, mean float64, delta map[string]int, free map[string]cluster.Resources) []*cluster.Instance {
 	hosts, err := c.Candidates(s, s.TaskSize)
 	if err != nil || len(hosts) == 0 {
 		return nil
@@ -207,7 +208,7 @@ func sureLandings(c *cluster.Cluster, s *cluster.Service, n int, mean float64, e
 			tied = slices.DeleteFunc(tied, func(i *cluster.Instance) bool { return key(i) != low })
 		}
 		for _, i := range tied {
-			if float64(i.RunningTasksCount()+extra[i]+mine[i]) >= mean || !free[i.ARN].Fits(s.TaskSize) {
+			if float64(i.RunningTasksCount()+delta[i.ARN]+mine[i]) >= mean || !free[i.ARN].Fits(s.TaskSize) {
 				return out
 			}
 		}
@@ -218,22 +219,27 @@ func sureLandings(c *cluster.Cluster, s *cluster.Service, n int, mean float64, e
 }
 
 // stopsThatMove is the most of the new tasks landed (in order) for which
-// ChooseStops, run on the model as it would be with them, stops only old tasks: every
-// restart a move. The actor chooses again from what ECS really did.
-func stopsThatMove(c *cluster.Cluster, s *cluster.Service, hosts, landed []*cluster.Instance, extra map[*cluster.Instance]int) int {
+// ChooseStops, run on the model as it would be with them (and with delta, what earlier
+// moves add and stop), stops only old tasks: every restart a move. A stop on an
+// instance no busier than where the new task landed gives the new task back instead,
+// so this also keeps a move from overshooting. It returns that count and the instances
+// (ARNs) of the stops. The actor chooses again from what ECS really did.
+func stopsThatMove(c *cluster.Cluster, s *cluster.Service, hosts, landed []*cluster.Instance, delta map[string]int) (int, []string) {
 	zoneOf := make(map[string]string, len(hosts))
 	for _, h := range hosts {
 		zoneOf[h.ARN] = h.Zone
 	}
 	var old []MoveTask
+	where := map[string]string{}
 	for _, t := range s.Tasks() {
 		if t.LastStatus == cluster.TaskRunning {
 			old = append(old, MoveTask{ARN: t.ARN, Instance: t.InstanceARN})
+			where[t.ARN] = t.InstanceARN
 		}
 	}
 	base := map[string]int{}
 	for _, e := range c.Distribution() {
-		base[e.Instance.ARN] = e.Count + extra[e.Instance]
+		base[e.Instance.ARN] = e.Count + delta[e.Instance.ARN]
 	}
 	for k := len(landed); k > 0; k-- {
 		load := maps.Clone(base)
@@ -242,17 +248,17 @@ func stopsThatMove(c *cluster.Cluster, s *cluster.Service, hosts, landed []*clus
 			tasks = append(tasks, MoveTask{ARN: fmt.Sprintf("new-%d", n), Instance: i.ARN, New: true})
 			load[i.ARN]++
 		}
-		moved := 0
+		var stops []string
 		for _, arn := range ChooseStops(tasks, k, load, zoneOf) {
 			if !strings.HasPrefix(arn, "new-") {
-				moved++
+				stops = append(stops, where[arn])
 			}
 		}
-		if moved == k {
-			return k
+		if len(stops) == k {
+			return k, stops
 		}
 	}
-	return 0
+	return 0, nil
 }
 
 // Reserve takes up to k tasks of size from the free resources (by instance ARN) of
@@ -297,9 +303,10 @@ type MoveTask struct {
 // a time, the task on the instance running the most tasks (load) among those whose
 // stop leaves the service's instance and zone spread no worse than before the move
 // (zoneOf maps the instances it can run on to their zone; the spread is the largest
-// less the smallest count over them), an old task before a new one on the same
-// instance. Where no task may stop by that rule, a new task stops (stopping them all
-// undoes the move). It returns the ARNs to stop.
+// less the smallest count over them), a new task before an old one on instances
+// equally busy (the old one's stop would be a restart that moves nothing). Where no
+// task may stop by that rule, a new task stops (stopping them all undoes the move). It
+// returns the ARNs to stop.
 func ChooseStops(tasks []MoveTask, k int, load map[string]int, zoneOf map[string]string) []string {
 	inst, zone := newTally(), newTally()
 	for arn, z := range zoneOf {
@@ -362,14 +369,15 @@ func ChooseStops(tasks []MoveTask, k int, load map[string]int, zoneOf map[string
 	return out
 }
 
-// better orders stop candidates: the busier instance, then an old task, then by
-// instance and task ARN (a repeatable choice).
+// better orders stop candidates: the busier instance, then a new task (stopping an
+// old task on an instance no busier than a new one's only swaps the two: a restart
+// that moves nothing), then by instance and task ARN (a repeatable choice).
 func better(a, b MoveTask, load map[string]int) bool {
 	if la, lb := load[a.Instance], load[b.Instance]; la != lb {
 		return la > lb
 	}
 	if a.New != b.New {
-		return !a.New
+		return a.New
 	}
 	if a.Instance != b.Instance {
 		return a.Instance < b.Instance

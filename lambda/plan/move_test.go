@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -29,6 +30,9 @@ func TestChooseStops(t *testing.T) {
 			map[string]int{"a": 5, "c": 9, "j": 1}, []string{"t1"}},
 		{"never a task someone else protected", []plan.MoveTask{{ARN: "t1", Instance: "a", Held: true}, old("t2", "b"), old("t3", "c"), {ARN: "n1", Instance: "j", New: true}},
 			map[string]int{"a": 9, "b": 7, "c": 8, "j": 1}, []string{"t2"}},
+		// Stopping t1 would only swap a and j: a restart that moves nothing.
+		{"equally busy: the new task goes back", []plan.MoveTask{old("t1", "a"), {ARN: "n1", Instance: "j", New: true}},
+			map[string]int{"a": 5, "j": 5}, []string{"n1"}},
 		// The new task landed on the busiest instance: it is given back.
 		{"a new task where it does not help", []plan.MoveTask{old("t1", "a"), old("t3", "c"), {ARN: "n1", Instance: "b", New: true}},
 			map[string]int{"a": 3, "b": 9, "c": 3}, []string{"n1"}},
@@ -84,6 +88,33 @@ func TestMoveTargets(t *testing.T) {
 	// A joiner too small for a web task: nowhere sure to land.
 	if moves, skipped := targets(moveCluster(t, cluster.Resources{CPU: 128, Memory: 128}), config.Default()); len(moves) != 0 || !hasReason(skipped, "web", "could land") {
 		t.Errorf("full joiner: moves %+v, skipped %+v", moves, skipped)
+	}
+}
+
+// The moves of one plan see each other: once s1's move takes a task off A and puts
+// one on J, s2's same move would only swap them back, so it is left out.
+func TestMoveTargetsDoNotOvershoot(t *testing.T) {
+	b := ct.New("demo")
+	a, j, bb := b.Instance("us-east-1a"), b.Instance("us-east-1a"), b.Instance("us-east-1b")
+	for _, name := range []string{"s1", "s2"} {
+		s := b.Service(name, ct.Desired(4), ct.TaskSize(16, 16))
+		b.Tasks(s, a, 2)
+		b.Tasks(s, bb, 2)
+	}
+	filler := b.Service("filler", ct.Desired(7), ct.Placement("binpack", "memory"), ct.TaskSize(16, 16))
+	b.Tasks(filler, j, 1)
+	b.Tasks(filler, bb, 6)
+	c := b.Cluster(t)
+	eligible, _ := plan.Eligibility(c, config.Default().OptOutTag)
+	// A 4, J 1, B 10: one task from A to J helps, a second only swaps them.
+	reach := cluster.Reach{Surplus: map[string]int{"s1": 1, "s2": 1}}
+	moves, skipped := plan.MoveTargets(c, reach, eligible, config.Default())
+	var got []string
+	for _, m := range moves {
+		got = append(got, fmt.Sprintf("%s %d", m.Service, m.Count))
+	}
+	if diff := cmp.Diff([]string{"s1 1"}, got); diff != "" || !hasReason(skipped, "s2", "where it helps") {
+		t.Errorf("moves (-want +got):\n%s\nskipped %+v", diff, skipped)
 	}
 }
 

@@ -213,6 +213,10 @@ func (p *predictor) actor(s *sim.Sim) *act.Actor {
 		var out []cluster.InstanceCount
 		s.View(func(m *cluster.Cluster) { out = m.Observe() })
 		return out, nil
+	}).WithReader(func(context.Context) (*cluster.Cluster, error) {
+		var out *cluster.Cluster
+		s.View(func(m *cluster.Cluster) { out = m.Clone() })
+		return out, nil
 	})
 }
 
