@@ -9,7 +9,7 @@ BOOTSTRAP := build/rebalancer/bootstrap
 # major version. It must be in the environment before any CDK binary starts.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-# The CDK CLI, pinned: 3.x rejects the cloud assembly of aws-cdk-lib 2.270 (TOOLCHAIN.md).
+# The CDK CLI, pinned: 3.x rejects the cloud assembly of aws-cdk-lib 2.270.
 # It lives under .tools/ so node_modules stays out of the Go module tree.
 CDK_VERSION := 2.1148.1
 CDK := .tools/node_modules/.bin/cdk
@@ -41,7 +41,7 @@ unit:
 	go test -race ./lambda/sim/
 	go test -count=1 -tags compare -run TestCommittedComparisonIsCurrent ./lambda/compare/
 
-# The Lambda binary for provided.al2023 on arm64 (SPEC §10).
+# The Lambda binary for provided.al2023 on arm64 (README, "Deploy").
 build:
 	mkdir -p $(dir $(BOOTSTRAP))
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BOOTSTRAP) ./lambda/cmd/rebalancer
@@ -64,7 +64,8 @@ fuzz:
 		go test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./$${t%%:*}; \
 	done
 
-# The headline scenario: three loaded instances and one that just joined (SPEC §9).
+# The headline scenario: three loaded instances and one that just joined (see the
+# README's "See it work").
 replay:
 	go run ./lambda/cmd/replay -cluster testdata/snapshots/headline.json testdata/events/headline-join.json
 

@@ -154,7 +154,7 @@ func one(t *testing.T, tpl map[string]any, typ string) map[string]any {
 	return rs[0]
 }
 
-// SPEC §10: cdk-nag AwsSolutions with zero unsuppressed findings, in both stacks.
+// README, "Deploy": cdk-nag AwsSolutions with zero unsuppressed findings, in both stacks.
 func TestNagClean(t *testing.T) {
 	stacks := synth(t, infra.AppOptions{ClusterName: "prod", Demo: true, Schedule: "rate(1 hour)", AlarmEmail: "ops@example.com"})
 	for name, s := range stacks {
@@ -309,7 +309,7 @@ func policyOf(t *testing.T, tpl map[string]any) []map[string]any {
 	return out
 }
 
-// SPEC §10 / ecs-facts §7: only the actions the code calls, each scoped to the
+// README, "Required IAM actions": only the actions the code calls, each scoped to the
 // cluster; `*` only with the ecs:cluster condition; no managed policy.
 func TestIAMLeastPrivilege(t *testing.T) {
 	for name, o := range map[string]infra.AppOptions{"attach": {ClusterName: "prod"}, "demo": {Demo: true}} {

@@ -30,9 +30,9 @@ type RebalancerProps struct {
 	// ClusterArns are the clusters the function acts on (at least one). The rule
 	// matches their events, IAM is scoped to them, and a schedule checks them.
 	ClusterArns []*string
-	// Settings are the SPEC §7 settings; nil means config.Default(). Settings.Clusters
-	// is ignored: ClusterArns decide. They are validated at synth exactly as the
-	// function validates them at cold start.
+	// Settings are the settings of README, "Configuration"; nil means config.Default().
+	// Settings.Clusters is ignored: ClusterArns decide. They are validated at synth
+	// exactly as the function validates them at cold start.
 	Settings *config.Config
 	// Schedule optionally runs the COV check on every cluster without a join
 	// (e.g. awsevents.Schedule_Rate(awscdk.Duration_Hours(jsii.Number(1)))).
@@ -141,9 +141,10 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 		DeadLetterQueue: r.DeadLetterQueue,
 	})
 
-	// The pattern of SPEC §3: everything but a new, empty, connected ACTIVE instance is
-	// filtered out before it costs an invocation. runningTasksCount is optional in the
-	// event schema (AWS's own sample lacks it), hence 0 or absent.
+	// The pattern (README, "What it does with an event"): everything but a new, empty,
+	// connected ACTIVE instance is filtered out before it costs an invocation.
+	// runningTasksCount is optional in the event schema (AWS's own sample lacks it),
+	// hence 0 or absent.
 	r.Rule = awsevents.NewRule(c, jsii.String("JoinRule"), &awsevents.RuleProps{
 		Description:  jsii.String("ecs-rebalancer: a container instance joined (ACTIVE, connected, no tasks)"),
 		EventPattern: JoinPattern(props.ClusterArns),
@@ -198,7 +199,7 @@ func alarmOnAny(scope constructs.Construct, id, description string, metric awscl
 	})
 }
 
-// JoinPattern is the rule's event pattern (SPEC §3).
+// JoinPattern is the rule's event pattern (README, "What it does with an event").
 func JoinPattern(clusterArns []*string) *awsevents.EventPattern {
 	arns := make([]interface{}, len(clusterArns))
 	for k, a := range clusterArns {
@@ -219,8 +220,9 @@ func JoinPattern(clusterArns []*string) *awsevents.EventPattern {
 	}
 }
 
-// statements are the function's permissions (README "Required IAM actions";
-// ecs-facts §7): exactly the calls the code makes, each scoped to the clusters.
+// statements are the function's permissions (README "Required IAM actions"; README,
+// "Required IAM actions"): exactly the calls the code makes, each scoped to the
+// clusters.
 func statements(clusterArns []*string, logGroupArn string) []awsiam.PolicyStatement {
 	onClusters := &map[string]interface{}{"ArnEquals": map[string]interface{}{"ecs:cluster": clusterArns}}
 	return []awsiam.PolicyStatement{
@@ -285,8 +287,8 @@ func within(clusterArns []*string, kinds ...string) *[]*string {
 	return &out
 }
 
-// environment is the function's configuration, every SPEC §7 variable explicit; the
-// clusters are tokens until deploy.
+// environment is the function's configuration, every variable of README,
+// "Configuration" explicit; the clusters are tokens until deploy.
 func environment(cfg config.Config, clusterArns []*string) *map[string]*string {
 	env := map[string]*string{}
 	for k, v := range cfg.Environ() {

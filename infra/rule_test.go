@@ -75,8 +75,8 @@ func matcher(t *testing.T, patterns []string) func([]byte) bool {
 	}
 }
 
-// SPEC §3: the rule matches joiner events with and without task counts, and nothing
-// else in testdata/events.
+// README, "What it does with an event": the rule matches joiner events with and without
+// task counts, and nothing else in testdata/events.
 func TestRulePatternOnRecordedEvents(t *testing.T) {
 	match := matcher(t, rulePatterns(t, "demo", "default", "my-cluster", "mixed", "large", "lazy"))
 	want := map[string]bool{

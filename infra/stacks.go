@@ -31,8 +31,8 @@ type AppOptions struct {
 	Schedule string
 	// AlarmEmail subscribes an address to the alarms (-c alarmEmail=...).
 	AlarmEmail string
-	// Settings are the SPEC §7 settings (the same environment variables the function
-	// reads).
+	// Settings are the settings of README, "Configuration" (the same environment
+	// variables the function reads).
 	Settings     *config.Config
 	BootstrapDir string
 	Env          *awscdk.Environment

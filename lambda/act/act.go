@@ -377,11 +377,11 @@ func (a *Actor) unmark(ctx context.Context, arn string) error {
 	return nil
 }
 
-// Sweep repairs what an earlier invocation left behind (SPEC §6.2): every instance
-// carrying the marker is set ACTIVE again if it is DRAINING (after its DRAIN_TIMEOUT
-// has run out, waiting for the rest when the deadline allows) and unmarked. Instances
-// DRAINING without the marker were drained by someone else and are never touched.
-// It returns the instances it reactivated.
+// Sweep repairs what an earlier invocation left behind (README, "Safety guarantees" 2):
+// every instance carrying the marker is set ACTIVE again if it is DRAINING (after its
+// DRAIN_TIMEOUT has run out, waiting for the rest when the deadline allows) and
+// unmarked. Instances DRAINING without the marker were drained by someone else and are
+// never touched. It returns the instances it reactivated.
 func (a *Actor) Sweep(ctx context.Context) ([]string, error) {
 	marked, err := ecsclient.ListMarked(ctx, a.read, a.cluster, plan.MarkerAttribute)
 	if err != nil {

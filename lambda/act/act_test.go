@@ -185,7 +185,8 @@ func TestDrainRefusals(t *testing.T) {
 	}
 }
 
-// SPEC §6.2: once DRAINING, the instance is set ACTIVE again on every way out.
+// Safety guarantee 2 (README): once DRAINING, the instance is set ACTIVE again on every
+// way out.
 func TestDrainAlwaysReactivates(t *testing.T) {
 	t.Run("context cancelled during the wait", func(t *testing.T) {
 		w := newWorld(t)
@@ -277,7 +278,8 @@ func TestDrainAlwaysReactivates(t *testing.T) {
 	})
 }
 
-// SPEC §6.1/§6.2: the sweep reactivates only instances carrying the marker.
+// Safety guarantees 1 and 2 (README): the sweep reactivates only instances carrying the
+// marker.
 func TestSweep(t *testing.T) {
 	w := newWorld(t, func(b *ct.Builder, _, _ *cluster.Instance) {
 		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining), ct.Attr(plan.MarkerAttribute, "2026-11-20T08:58:00Z")) // ours, stale

@@ -11,8 +11,8 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
 )
 
-// Recorder stands in for the mutating ECS calls in dry run (SPEC §6.6): it makes no
-// call, records what would have been called, and answers success.
+// Recorder stands in for the mutating ECS calls in dry run (README, "Safety guarantees"
+// 6): it makes no call, records what would have been called, and answers success.
 type Recorder struct {
 	mu    sync.Mutex
 	calls []RecordedCall

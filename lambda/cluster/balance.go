@@ -7,7 +7,8 @@ import (
 )
 
 // COV is the coefficient of variation of counts in percent: the sample standard
-// deviation (n-1) over the mean, x100 (SPEC §4). One value, or a mean of 0, gives 0.
+// deviation (n-1) over the mean, x100 (README, "Measuring balance"). One value, or a
+// mean of 0, gives 0.
 func COV(counts []int) float64 {
 	n := len(counts)
 	if n < 2 {
@@ -48,8 +49,8 @@ func Balanced(total, n int) (floor, ceil, nCeil int) {
 }
 
 // MinMoves is the least number of single-task moves that turn counts into a balanced
-// distribution (SPEC §4): the physical lower bound on churn. The fullest instances keep
-// the ceil slots, which minimizes the surplus that has to move.
+// distribution (README, "Measuring balance"): the physical lower bound on churn. The
+// fullest instances keep the ceil slots, which minimizes the surplus that has to move.
 func MinMoves(counts []int) int {
 	total := 0
 	for _, c := range counts {
@@ -79,7 +80,7 @@ type InstanceCount struct {
 
 // Distribution is the running-task count (DescribeContainerInstances'
 // runningTasksCount) of every ACTIVE, agent-connected instance, in registration order:
-// the population SPEC §4 measures.
+// the population COV is measured over.
 func (c *Cluster) Distribution() []InstanceCount {
 	var out []InstanceCount
 	for _, i := range c.instances {
@@ -104,7 +105,7 @@ func (c *Cluster) Observe() []InstanceCount {
 }
 
 // Schedulable keeps the entries of ACTIVE, agent-connected instances: the population
-// SPEC §4 measures.
+// COV is measured over (README, "Measuring balance").
 func Schedulable(obs []InstanceCount) []InstanceCount {
 	var out []InstanceCount
 	for _, e := range obs {

@@ -15,8 +15,8 @@ func TestCOV(t *testing.T) {
 		counts []int
 		want   float64
 	}{
-		{"SPEC example lopsided", []int{13, 12, 4}, 51.03},
-		{"SPEC example near balance", []int{16, 14, 14}, 7.87},
+		{"lopsided", []int{13, 12, 4}, 51.03},
+		{"near balance", []int{16, 14, 14}, 7.87},
 		{"one instance", []int{7}, 0},
 		{"no instances", nil, 0},
 		{"mean zero", []int{0, 0, 0}, 0},

@@ -186,7 +186,7 @@ func measure(sc Scenario, opts sim.Options, p Policy, idle *Metrics) Metrics {
 			hit := touched[name] || touched[svc.ARN]
 			for arn, inst := range tasks {
 				// A drain stops the daemon's task on the instance and the daemon puts it
-				// back after: SPEC §5 accepts that, so it is not counted.
+				// back after: the strategy accepts that, so it is not counted.
 				if drained[inst] && m.stopped[arn] && !idleStopped[arn] && !svc.IsDaemon() {
 					hit = true
 				}

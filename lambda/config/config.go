@@ -1,5 +1,6 @@
-// Package config turns the environment into a validated Config (SPEC §7). The Lambda
-// parses it once at cold start; the CDK app runs the same validation at synth.
+// Package config turns the environment into a validated Config (README,
+// "Configuration"). The Lambda parses it once at cold start; the CDK app runs the same
+// validation at synth.
 package config
 
 import (
@@ -12,7 +13,7 @@ import (
 	"time"
 )
 
-// Strategies (SPEC §5).
+// Strategies (README, "Strategies and how `auto` chooses").
 const (
 	StrategyAuto               = "auto"
 	StrategyForceNewDeployment = "force-new-deployment"
@@ -67,7 +68,7 @@ type Config struct {
 	Clusters []string
 }
 
-// Default returns the defaults of SPEC §7.
+// Default returns the defaults (README, "Configuration").
 func Default() Config {
 	return Config{
 		Strategy:          StrategyAuto,
@@ -233,7 +234,7 @@ func (c Config) Validate() error {
 func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s" }
 
 // WorstCaseDrain is (1 + REBALANCE_MAX_RETRY) x DRAIN_MAX_INSTANCES x (DRAIN_TIMEOUT +
-// DRAIN_SLEEP_TIME) (SPEC §7); zero when the strategy never drains.
+// DRAIN_SLEEP_TIME) (README, "Configuration"); zero when the strategy never drains.
 func (c Config) WorstCaseDrain() time.Duration {
 	if c.Strategy != StrategyAuto && c.Strategy != StrategyDrain {
 		return 0

@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bootstrap = filepath.Join(dir, "bootstrap")
-	// The release build of SPEC §10, for this machine's architecture.
+	// The release build (README, "Deploy"), for this machine's architecture.
 	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", bootstrap, "../cmd/rebalancer")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if out, err := build.CombinedOutput(); err != nil {

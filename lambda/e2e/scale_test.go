@@ -14,7 +14,7 @@ import (
 )
 
 // A decision on a cluster at ECS's per-cluster maximums (5,000 instances, 5,000
-// services, 50,000 tasks), by the released binary: it stays within SPEC §12's call
+// services, 50,000 tasks), by the released binary: it stays within the README's call
 // bounds and within the function's 128 MB. auto in dry run: both predictions run,
 // nothing waits in real time.
 func TestDecisionAtECSMaximums(t *testing.T) {
@@ -48,7 +48,7 @@ func TestDecisionAtECSMaximums(t *testing.T) {
 	}
 	for action, max := range bounds {
 		if calls[action] > max {
-			t.Errorf("%s: %d calls, SPEC §12 allows %d", action, calls[action], max)
+			t.Errorf("%s: %d calls, the README allows %d", action, calls[action], max)
 		}
 	}
 	if w.srv.Sim().Stats().MutatingCalls != 0 {

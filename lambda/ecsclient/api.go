@@ -53,7 +53,7 @@ func Mutating(action string) bool {
 	return false
 }
 
-// Batch and page limits ECS enforces (SDK doc comments; ecs-facts §2.1).
+// Batch and page limits ECS enforces (the SDK's doc comments).
 const (
 	MaxDescribeServices      = 10
 	MaxDescribeInstances     = 100

@@ -14,11 +14,12 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 )
 
-// Read is one batched pass over a cluster (SPEC §12): ceil(I/100) ListContainerInstances
-// and DescribeContainerInstances calls for I instances, ceil(S/100) ListServices and
-// ceil(S/10) DescribeServices (tags included) for S services, ceil(T/100) ListTasks and
-// DescribeTasks for T live tasks; every List is called at least once. Instances in every
-// status but INACTIVE are read (DRAINING ones carry markers to sweep).
+// Read is one batched pass over a cluster (README, "ECS calls per decision"):
+// ceil(I/100) ListContainerInstances and DescribeContainerInstances calls for I
+// instances, ceil(S/100) ListServices and ceil(S/10) DescribeServices (tags included)
+// for S services, ceil(T/100) ListTasks and DescribeTasks for T live tasks; every List
+// is called at least once. Instances in every status but INACTIVE are read (DRAINING
+// ones carry markers to sweep).
 //
 // The calls are not atomic: an item listed and gone before its Describe is a MISSING
 // failure, and a task whose instance or service was not read is dropped. Both are

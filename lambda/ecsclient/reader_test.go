@@ -18,8 +18,9 @@ import (
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// SPEC §12: the read costs ceil(I/100) List and Describe calls for I instances,
-// ceil(S/100) ListServices and ceil(S/10) DescribeServices, ceil(T/100) for T tasks.
+// README, "ECS calls per decision": the read costs ceil(I/100) List and Describe calls
+// for I instances, ceil(S/100) ListServices and ceil(S/10) DescribeServices,
+// ceil(T/100) for T tasks.
 func TestReadCallCounts(t *testing.T) {
 	for _, name := range []string{"headline", "mixed", "large"} {
 		t.Run(name, func(t *testing.T) {

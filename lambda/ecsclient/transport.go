@@ -27,11 +27,11 @@ func NewClient(ctx context.Context) (*ecs.Client, error) {
 //
 // Why: smithy-go (v1.28.8) hands net/http a request body whose WriteTo returns io.EOF
 // once the SDK has closed it, and the SDK closes it as soon as the response headers
-// arrive. When the endpoint answers before net/http's writer has taken its final,
-// empty read of the body, that EOF surfaces as a write error: the connection is torn
-// down and, now and then, the response is lost and the SDK retries a call ECS already
-// served. Against the local endpoint this happened on about every third call and
-// pushed a read at ECS's maximums over SPEC §12's call bounds; against ECS the window
+// arrive. When the endpoint answers before net/http's writer has taken its final, empty
+// read of the body, that EOF surfaces as a write error: the connection is torn down
+// and, now and then, the response is lost and the SDK retries a call ECS already
+// served. Against the local endpoint this happened on about every third call and pushed
+// a read at ECS's maximums over the call bounds in the README; against ECS the window
 // is narrow but real. Hiding WriteTo makes net/http read the body with Read, whose
 // io.EOF after close means "done", which is what it is.
 func KeepConnections(o *ecs.Options) {

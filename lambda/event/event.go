@@ -1,6 +1,7 @@
 // Package event decodes the EventBridge events the function receives and classifies
-// them before any ECS call (SPEC §3, §3.1). Decoding is tolerant: unknown fields are
-// ignored, as ECS asks ("prepared to handle unknown properties"), and nothing panics.
+// them before any ECS call (README, "What it does with an event"). Decoding is
+// tolerant: unknown fields are ignored, as ECS asks ("prepared to handle unknown
+// properties"), and nothing panics.
 package event
 
 import (
@@ -33,7 +34,7 @@ type Attribute struct {
 }
 
 // InstanceDetail is the detail of "ECS Container Instance State Change": what
-// aws-lambda-go decodes, plus the fields its type lacks (ecs-facts §1.3, §6.2). The
+// aws-lambda-go decodes, plus the fields its type lacks (the ECS event reference). The
 // counts are optional in the event schema and absent from AWS's own sample, so they are
 // pointers; the handler never trusts them over DescribeContainerInstances.
 type InstanceDetail struct {

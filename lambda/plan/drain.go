@@ -8,9 +8,9 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 )
 
-// DrainCandidates picks the instances of one drain round (SPEC §5, §6.3) from obs (every
-// instance with its running-task count): the most loaded first, at most max of them,
-// each of which
+// DrainCandidates picks the instances of one drain round (README, "Strategies"; safety
+// guarantee 3) from obs (every instance with its running-task count): the most loaded
+// first, at most max of them, each of which
 //   - runs more tasks than the balanced target's ceil (draining anything else adds churn),
 //   - is ACTIVE, connected, unmarked, and not new (registered within window),
 //   - is not blocked (Blockers: it runs an ineligible service's task, or no service

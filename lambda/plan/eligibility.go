@@ -1,7 +1,7 @@
-// Package plan holds the rebalancer's decisions (SPEC §3, §5): the join check,
-// eligibility, the imbalance of each service, the candidates of a drain round, and the
-// choice between strategies from their predictions. Everything here is a function of
-// the cluster model; acting is the actor's job (package act).
+// Package plan holds the rebalancer's decisions (README, "What it does with an event"):
+// the join check, eligibility, the imbalance of each service, the candidates of a drain
+// round, and the choice between strategies from their predictions. Everything here is a
+// function of the cluster model; acting is the actor's job (package act).
 package plan
 
 import (
@@ -20,9 +20,10 @@ type Skip struct {
 }
 
 // Ineligible returns why the rebalancer must not touch a service, or "" when it may
-// (SPEC §5, §6.4): a REPLICA service on EC2 capacity, spread-first or unplaced, at steady
-// state, with at least two tasks, the rolling (ECS) deployment controller, a deployment
-// configuration that lets a task be replaced, and without the opt-out tag.
+// (README, "Strategies"; safety guarantee 4): a REPLICA service on EC2 capacity,
+// spread-first or unplaced, at steady state, with at least two tasks, the rolling (ECS)
+// deployment controller, a deployment configuration that lets a task be replaced, and
+// without the opt-out tag.
 func Ineligible(s *cluster.Service, optOutTag string) string {
 	return IneligibleCounting(s, s.RunningCount(), s.PendingCount(), optOutTag)
 }
@@ -99,8 +100,8 @@ type Imbalance struct {
 }
 
 // Imbalances returns the eligible services whose counts across their possible hosts
-// differ by more than one (SPEC §4), largest spread first, then the larger service,
-// then by name.
+// differ by more than one (README, "Measuring balance"), largest spread first, then the
+// larger service, then by name.
 func Imbalances(c *cluster.Cluster, eligible map[string]*cluster.Service) []Imbalance {
 	schedulable := 0
 	for _, i := range c.Instances() {

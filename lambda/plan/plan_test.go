@@ -14,7 +14,7 @@ import (
 
 const optOut = "ecs-rebalancer:skip"
 
-// SPEC §5 eligibility, one case per rule.
+// Eligibility (README, "Strategies"), one case per rule.
 func TestIneligible(t *testing.T) {
 	tests := []struct {
 		name string
@@ -126,8 +126,8 @@ func TestInstanceJoined(t *testing.T) {
 	}
 }
 
-// The daemon point (SPEC §3): a joiner in a cluster with a daemon service is never at
-// zero tasks when the handler looks; it is still a join.
+// The daemon point (README, "What it does with an event"): a joiner in a cluster with a
+// daemon service is never at zero tasks when the handler looks; it is still a join.
 func TestClusterJoined(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -173,8 +173,9 @@ func TestClusterJoined(t *testing.T) {
 	}
 }
 
-// SPEC §5/§6.3: most loaded first, never the joiner, never an instance running an
-// ineligible service's task, never more than the others can absorb, at most max.
+// README, "Strategies" and safety guarantee 3: most loaded first, never the joiner,
+// never an instance running an ineligible service's task, never more than the others
+// can absorb, at most max.
 func TestDrainCandidates(t *testing.T) {
 	now := ct.Epoch
 	type setup struct {

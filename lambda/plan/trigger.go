@@ -11,7 +11,7 @@ import (
 
 // MarkerAttribute is the container instance attribute the rebalancer writes before it
 // drains an instance (value: the time); only instances carrying it are ever set ACTIVE
-// by the rebalancer (SPEC §6.1).
+// by the rebalancer (README, "Safety guarantees" 1).
 const MarkerAttribute = "ecs-rebalancer.drained-at"
 
 // Marked reports whether the instance carries the rebalancer's drain marker.
@@ -20,9 +20,9 @@ func Marked(i *cluster.Instance) bool {
 	return ok
 }
 
-// InstanceJoined checks the re-described instance of an event (SPEC §3): ACTIVE,
-// agent connected, registered within the join window, no drain marker. It returns "" or
-// the reason it is not a join.
+// InstanceJoined checks the re-described instance of an event (README, "What it does
+// with an event"): ACTIVE, agent connected, registered within the join window, no drain
+// marker. It returns "" or the reason it is not a join.
 func InstanceJoined(i *cluster.Instance, now time.Time, window time.Duration) string {
 	switch {
 	case i == nil:
@@ -43,11 +43,11 @@ func InstanceJoined(i *cluster.Instance, now time.Time, window time.Duration) st
 
 func round(d time.Duration) time.Duration { return d.Round(time.Second) }
 
-// ClusterJoined checks the joiner against the whole cluster (SPEC §3): at least two
-// ACTIVE instances, and the joiner runs or awaits no task except DAEMON services' (a
-// daemon places its task on a new instance within seconds, so "no tasks at all" would
-// never hold in a cluster with a daemon). It returns "" or the reason, and a
-// description of what the joiner runs.
+// ClusterJoined checks the joiner against the whole cluster (README, "What it does with
+// an event"): at least two ACTIVE instances, and the joiner runs or awaits no task
+// except DAEMON services' (a daemon places its task on a new instance within seconds,
+// so "no tasks at all" would never hold in a cluster with a daemon). It returns "" or
+// the reason, and a description of what the joiner runs.
 func ClusterJoined(c *cluster.Cluster, instanceARN string) (reason, holds string) {
 	i := c.Instance(instanceARN)
 	if i == nil {

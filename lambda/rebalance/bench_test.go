@@ -14,9 +14,9 @@ import (
 
 // BenchmarkDecisionAtECSMaximums is one whole invocation in dry run, through the
 // simulator's ECS API, at ECS's per-cluster maximums: the event, the trigger check and
-// re-describe, the read of every instance, service and task (1,654 calls, SPEC §12),
-// the plan with both predictions, and the report. Dry run leaves the cluster as it was,
-// so every iteration decides on the same join.
+// re-describe, the read of every instance, service and task (1,654 calls, README, "ECS
+// calls per decision"), the plan with both predictions, and the report. Dry run leaves
+// the cluster as it was, so every iteration decides on the same join.
 func BenchmarkDecisionAtECSMaximums(b *testing.B) {
 	c := ct.Generate(ct.GenOptions{Name: "max", Seed: 7, Instances: 5000, Joiners: 1, Zones: 3, Services: 5000, Tasks: 50000, Skew: 0.5})
 	joiner := c.Instances()[5000]

@@ -70,10 +70,11 @@ func sweepHarness(t *testing.T, c sweepCase, snap *snapshot.Snapshot) *harness {
 }
 
 // TestFaultPointSweep fails every ECS call of every case in every mode, then runs
-// Lambda's retry a minute later, and checks SPEC §6 every time: no instance left
-// DRAINING, no foreign drain undone, no marker left, no service below its minimum
-// healthy count, no second action for the same join, and a record of what happened.
-// The table comes from recording the calls, so new calls are covered as they appear.
+// Lambda's retry a minute later, and checks the safety guarantees every time: no
+// instance left DRAINING, no foreign drain undone, no marker left, no service below its
+// minimum healthy count, no second action for the same join, and a record of what
+// happened. The table comes from recording the calls, so new calls are covered as they
+// appear.
 func TestFaultPointSweep(t *testing.T) {
 	total := map[string]int{}
 	for _, c := range sweepCases {

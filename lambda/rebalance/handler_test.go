@@ -155,7 +155,8 @@ func lazyCluster(t *testing.T) (c *cluster.Cluster, joiner, foreign *cluster.Ins
 // helps still clear the quarter-of-the-gap bar, so the tests see one run.
 func lazyConfig(cfg *config.Config) { cfg.DrainTimeout, cfg.COVPercent = 20*time.Second, 50 }
 
-// SPEC §6.1: an instance someone else drained stays DRAINING, whatever the strategy.
+// Safety guarantee 1 (README): an instance someone else drained stays DRAINING,
+// whatever the strategy.
 func TestNeverReactivatesAForeignDrain(t *testing.T) {
 	c, joiner, foreign := lazyCluster(t)
 	for _, strategy := range []string{"drain", "force-new-deployment", "auto"} {
@@ -181,8 +182,8 @@ func TestNeverReactivatesAForeignDrain(t *testing.T) {
 	}
 }
 
-// SPEC §6.2: a crash in the middle of a drain leaves no instance DRAINING after the next
-// invocation, whatever event it is.
+// Safety guarantee 2 (README): a crash in the middle of a drain leaves no instance
+// DRAINING after the next invocation, whatever event it is.
 func TestNextInvocationRepairsACrashedDrain(t *testing.T) {
 	for _, next := range []string{"busy-instance", "headline-join"} {
 		t.Run(next, func(t *testing.T) {
@@ -211,8 +212,8 @@ func TestNextInvocationRepairsACrashedDrain(t *testing.T) {
 	}
 }
 
-// SPEC §6.4: ineligible services are never redeployed and never drained away, by any
-// strategy.
+// Safety guarantee 4 (README): ineligible services are never redeployed and never
+// drained away, by any strategy.
 func TestIneligibleServicesAreNeverTouched(t *testing.T) {
 	for _, strategy := range []string{"auto", "force-new-deployment", "drain"} {
 		t.Run(strategy, func(t *testing.T) {
@@ -260,8 +261,8 @@ func tasksOf(h *harness, services map[string]bool) map[string][]string {
 	return out
 }
 
-// SPEC §6.5: no task definition revision, ever: UpdateService carries only
-// forceNewDeployment, on every scenario where the rebalancer redeploys.
+// Safety guarantee 5 (README): no task definition revision, ever: UpdateService carries
+// only forceNewDeployment, on every scenario where the rebalancer redeploys.
 func TestNeverChangesTaskDefinitions(t *testing.T) {
 	lazy, lazyJoiner, _ := lazyCluster(t)
 	cases := map[string]func() (*harness, []byte){
@@ -302,8 +303,8 @@ func TestNeverChangesTaskDefinitions(t *testing.T) {
 	}
 }
 
-// SPEC §6.6: dry run makes zero mutating calls on a case that would act, and says
-// what it would do.
+// Safety guarantee 6 (README): dry run makes zero mutating calls on a case that would
+// act, and says what it would do.
 func TestDryRunMakesNoMutatingCall(t *testing.T) {
 	h := loadHarness(t, "headline", func(c *config.Config) { c.DryRun = true })
 	var victim *cluster.Instance
@@ -330,7 +331,8 @@ func TestDryRunMakesNoMutatingCall(t *testing.T) {
 	}
 }
 
-// SPEC §6.7: the same event delivered again, or late, causes no second action.
+// Safety guarantee 7 (README): the same event delivered again, or late, causes no
+// second action.
 func TestDuplicateDeliveryActsOnce(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -403,8 +405,8 @@ func TestRetryableFailuresReturnAnError(t *testing.T) {
 	}
 }
 
-// One structured record per decision, with the keys of SPEC §11, and its metrics in
-// the embedded metric format.
+// One structured record per decision, with the keys of README, "Observability", and its
+// metrics in the embedded metric format.
 func TestDecisionRecordAndMetrics(t *testing.T) {
 	h := loadHarness(t, "headline", nil)
 	if _, err := h.deliver(readEvent(t, "headline-join")); err != nil {

@@ -1,5 +1,5 @@
 // Package replay runs the real handler against a simulated cluster loaded from a
-// snapshot, one recorded event after another on the virtual clock (SPEC §9).
+// snapshot, one recorded event after another on the virtual clock (README, "See it work").
 package replay
 
 import (

@@ -65,7 +65,7 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 	}
 }
 
-// SPEC §9's JSON keys, on the headline.
+// The replay's JSON keys (README, "See it work"), on the headline.
 func TestJSONFields(t *testing.T) {
 	code, out, errOut := run(t, nil, "-json", "-cluster", headline, join)
 	if code != 0 {

@@ -51,7 +51,7 @@ func arnsOf[T any](items []T, arn func(T) string) []string {
 	return out
 }
 
-// ECS fact (SDK doc comments, ecs-facts §2.1): DescribeServices takes up to 10
+// ECS fact (the SDK's doc comments): DescribeServices takes up to 10
 // services, DescribeContainerInstances and DescribeTasks up to 100,
 // UpdateContainerInstancesState and PutAttributes up to 10; more, or none, is an
 // InvalidParameterException.

@@ -16,7 +16,7 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/snapshot"
 )
 
-// ECS fact (Developer Guide, rolling update; ecs-facts §3): a forced deployment replaces
+// ECS fact (Developer Guide, rolling update): a forced deployment replaces
 // every task, keeping at least ceil(desired x min%) RUNNING and at most
 // floor(desired x max%) RUNNING or PENDING. min=max=100 % allows no move; min 75 % of 2
 // cannot stop a task and max 125 % of 3 cannot start one, so with the other bound at

@@ -1,6 +1,6 @@
-// Package snapshot reads and writes cluster snapshots (SPEC §8.1): JSON in the ECS
-// API's own shapes, so a user can capture a real cluster with the AWS CLI and replay
-// events against it.
+// Package snapshot reads and writes cluster snapshots (README, "Snapshots"): JSON in
+// the ECS API's own shapes, so a user can capture a real cluster with the AWS CLI and
+// replay events against it.
 package snapshot
 
 import (

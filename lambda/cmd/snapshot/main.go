@@ -1,5 +1,5 @@
-// Command snapshot writes a SPEC §8.1 snapshot of a live cluster, read with the same
-// batched reader the Lambda uses and the standard AWS credential chain:
+// Command snapshot writes a snapshot (README, "Snapshots") of a live cluster, read with
+// the same batched reader the Lambda uses and the standard AWS credential chain:
 //
 //	go run ./lambda/cmd/snapshot -cluster NAME > cluster.json
 //
