@@ -281,6 +281,23 @@ func TestDrainAlwaysReactivates(t *testing.T) {
 // Safety guarantees 1 and 2 (README): the sweep reactivates only instances carrying the
 // marker.
 func TestSweep(t *testing.T) {
+	t.Run("ECS", func(t *testing.T) { testSweep(t, func(s *sim.Sim) ecsclient.ReadAPI { return s }) })
+	// An endpoint that ignores ListContainerInstances' filter lists every instance:
+	// the sweep still touches only the marked ones.
+	t.Run("an endpoint that ignores the filter", func(t *testing.T) {
+		testSweep(t, func(s *sim.Sim) ecsclient.ReadAPI { return ignoresFilter{s} })
+	})
+}
+
+type ignoresFilter struct{ *sim.Sim }
+
+func (x ignoresFilter) ListContainerInstances(ctx context.Context, in *ecs.ListContainerInstancesInput, o ...func(*ecs.Options)) (*ecs.ListContainerInstancesOutput, error) {
+	cp := *in
+	cp.Filter = nil
+	return x.Sim.ListContainerInstances(ctx, &cp, o...)
+}
+
+func testSweep(t *testing.T, read func(*sim.Sim) ecsclient.ReadAPI) {
 	w := newWorld(t, func(b *ct.Builder, _, _ *cluster.Instance) {
 		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining), ct.Attr(plan.MarkerAttribute, "2026-11-20T08:58:00Z")) // ours, stale
 		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining), ct.Attr(plan.MarkerAttribute, "2026-11-20T08:59:45Z")) // ours, 15 s old
@@ -293,7 +310,7 @@ func TestSweep(t *testing.T) {
 
 	ctx, cancel := w.s.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	restored, err := w.actor().Sweep(ctx)
+	restored, err := act.New(read(w.s), w.s, "demo", w.s, w.cfg, quiet).Sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

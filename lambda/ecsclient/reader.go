@@ -309,7 +309,12 @@ func ListMarked(ctx context.Context, api ReadAPI, clusterID, name string) ([]*cl
 	}
 	marked := make([]*cluster.Instance, 0, len(described))
 	for _, ci := range described {
-		marked = append(marked, InstanceFromAPI(ci))
+		// The filter is the server's; the attribute is what the instance carries. An
+		// endpoint that ignored the filter must not make an operator's drain ours.
+		i := InstanceFromAPI(ci)
+		if _, ok := i.Attribute(name); ok {
+			marked = append(marked, i)
+		}
 	}
 	return marked, nil
 }
