@@ -273,7 +273,7 @@ func (a *Actor) drain(ctx context.Context, i *cluster.Instance) (err error) {
 		return err
 	}
 	if err := a.setStatus(ctx, i.ARN, cluster.StatusDraining, "drain"); err != nil {
-		if !ecsclient.Retryable(err) {
+		if !ecsclient.Unanswered(err) {
 			// ECS refused: not drained, and the marker must not outlive the attempt.
 			return errors.Join(err, a.unmark(context.WithoutCancel(ctx), i.ARN))
 		}

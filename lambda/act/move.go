@@ -172,7 +172,7 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 			// A throttle or timeout may hide a tag that took: the undo removes it, or
 			// the cluster's marker stays for the sweep. A marker left behind would
 			// refuse every later move of the service.
-			mv.tagged = ecsclient.Retryable(err)
+			mv.tagged = ecsclient.Unanswered(err)
 			errs = append(errs, err)
 			continue
 		}
@@ -182,7 +182,7 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 			mv.res.Ended = "could not raise its desired count"
 			// Likewise a raise that may have taken: the undo compares the count and
 			// restores it.
-			mv.raised = ecsclient.Retryable(err)
+			mv.raised = ecsclient.Unanswered(err)
 			errs = append(errs, a.undoMove(context.WithoutCancel(ctx), mv))
 			continue
 		}

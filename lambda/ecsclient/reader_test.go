@@ -98,24 +98,35 @@ func TestReadHandlesPerItemFailures(t *testing.T) {
 
 func TestRetryable(t *testing.T) {
 	op := func(err error) error { return &smithy.OperationError{ServiceID: "ECS", OperationName: "X", Err: err} }
+	malformed := op(&smithy.DeserializationError{Err: errors.New("unexpected end of JSON input")})
 	tests := []struct {
-		name string
-		err  error
-		want bool
+		name                string
+		err                 error
+		retryable, unanswer bool
 	}{
-		{"nil", nil, false},
-		{"throttling", op(sim.Throttling()), true},
-		{"server error", op(sim.ServerError()), true},
-		{"deadline", fmt.Errorf("wait: %w", context.DeadlineExceeded), true},
-		{"no answer", op(errors.New("connection reset")), true},
-		{"cancelled", op(context.Canceled), false},
-		{"invalid parameter", op(&smithy.GenericAPIError{Code: "InvalidParameterException", Fault: smithy.FaultClient}), false},
-		{"access denied", op(&smithy.GenericAPIError{Code: "AccessDeniedException", Fault: smithy.FaultClient}), false},
-		{"not from AWS", errors.New("bug"), false},
+		{"nil", nil, false, false},
+		{"throttling", op(sim.Throttling()), true, true},
+		{"server error", op(sim.ServerError()), true, true},
+		{"deadline", fmt.Errorf("wait: %w", context.DeadlineExceeded), true, true},
+		{"no answer", op(errors.New("connection reset")), true, true},
+		{"cancelled", op(context.Canceled), false, false},
+		{"invalid parameter", op(&smithy.GenericAPIError{Code: "InvalidParameterException", Fault: smithy.FaultClient}), false, false},
+		{"access denied", op(&smithy.GenericAPIError{Code: "AccessDeniedException", Fault: smithy.FaultClient}), false, false},
+		// The call reached ECS and may have worked; a retry reads the same answer.
+		{"malformed answer", malformed, false, true},
+		{"malformed answer, wrapped", fmt.Errorf("list tasks: %w", malformed), false, true},
+		{"request not serialized", op(&smithy.SerializationError{Err: errors.New("bad")}), false, false},
+		{"parameters refused before sending", op(smithy.InvalidParamsError{Context: "ListTasksInput"}), false, false},
+		{"not from AWS", errors.New("bug"), false, false},
 	}
 	for _, tt := range tests {
-		if got := ecsclient.Retryable(tt.err); got != tt.want {
-			t.Errorf("%s: Retryable = %v, want %v", tt.name, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ecsclient.Retryable(tt.err); got != tt.retryable {
+				t.Errorf("Retryable = %v, want %v", got, tt.retryable)
+			}
+			if got := ecsclient.Unanswered(tt.err); got != tt.unanswer {
+				t.Errorf("Unanswered = %v, want %v", got, tt.unanswer)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"strings"
@@ -386,6 +387,8 @@ func TestRetryableFailuresReturnAnError(t *testing.T) {
 		{"throttled past the SDK's retries", sim.FailNth("ListTasks", 1, sim.Fault{Err: sim.Throttling()}), true},
 		{"server error", sim.FailNth("DescribeServices", 1, sim.Fault{Err: sim.ServerError()}), true},
 		{"access denied is not worth a retry", sim.FailNth("ListServices", 1, sim.Fault{Err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not allowed", Fault: smithy.FaultClient}}), false},
+		// Every retry would read the same answer: recorded, not dead-lettered.
+		{"an answer the SDK cannot read", sim.FailNth("DescribeTasks", 1, sim.Fault{Err: &smithy.DeserializationError{Err: errors.New("unexpected end of JSON input")}}), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
