@@ -2,7 +2,6 @@ package ecsclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,7 +22,10 @@ import (
 //
 // The calls are not atomic: an item listed and gone before its Describe is a MISSING
 // failure, and a task whose instance or service was not read is dropped. Both are
-// reported in Notes, not as errors; any other per-item failure is an error.
+// reported in Notes, not as errors, and so is a task ECS describes in a way the model
+// cannot hold (a status combination ECS does not document, an unreadable size): it is
+// left out, and its service then reads as not at steady state, so nothing touches it.
+// Any other per-item failure (ACCESS_DENIED, say) is an error.
 func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster, []string, error) {
 	var notes []string
 	var instances []types.ContainerInstance
@@ -47,7 +49,6 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 	// model as it arrives, its strings shared with the others', so the read never holds
 	// every task twice.
 	in := interner{}
-	var taskErrs []error
 	err = gather(&notes, "task", MaxDescribeTasks,
 		func(tok *string) ([]string, *string, error) {
 			out, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
@@ -64,16 +65,14 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 					err = c.AddTask(t)
 				}
 				if err != nil {
-					taskErrs = append(taskErrs, err)
+					// One odd task never makes the whole cluster unreadable.
+					notes = append(notes, fmt.Sprintf("%v; left out", err))
 				}
 			}
 			return nil
 		})
 	if err != nil {
 		return nil, nil, err
-	}
-	if err := errors.Join(taskErrs...); err != nil {
-		return nil, nil, fmt.Errorf("cluster %s: %w", clusterID, err)
 	}
 	c.DeriveTaskSizes()
 	return c, notes, nil

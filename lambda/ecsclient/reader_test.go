@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
@@ -77,6 +79,23 @@ func TestReadHandlesPerItemFailures(t *testing.T) {
 			t.Errorf("notes:\n%s", joined)
 		}
 	})
+	// ECS documents no task STOPPING or DEACTIVATING whose desired status is RUNNING;
+	// an endpoint that reports one costs that task, not the read.
+	for _, last := range []string{"DEACTIVATING", "STOPPING", "NONSENSE"} {
+		t.Run("a task in "+last+" with desired RUNNING is noted and left out", func(t *testing.T) {
+			s := build()
+			c, notes, err := ecsclient.Read(context.Background(), oddTask{Sim: s, last: last}, "demo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(c.Service("web").Tasks()); n != 1 {
+				t.Errorf("web holds %d tasks, want the 1 ECS describes plainly", n)
+			}
+			if joined := strings.Join(notes, "\n"); len(notes) != 1 || !strings.Contains(joined, last) || !strings.Contains(joined, "left out") {
+				t.Errorf("notes:\n%s", joined)
+			}
+		})
+	}
 	t.Run("any other failure reason is an error", func(t *testing.T) {
 		s := build()
 		s.SetFaults(sim.FailNth("DescribeServices", 1, sim.Fault{ItemFailure: "ACCESS_DENIED"}))
@@ -129,4 +148,18 @@ func TestRetryable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// oddTask describes the first task of every DescribeTasks answer with lastStatus last.
+type oddTask struct {
+	*sim.Sim
+	last string
+}
+
+func (o oddTask) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, opts ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error) {
+	out, err := o.Sim.DescribeTasks(ctx, in, opts...)
+	if err == nil && len(out.Tasks) > 0 {
+		out.Tasks[0].LastStatus = aws.String(o.last)
+	}
+	return out, err
 }
