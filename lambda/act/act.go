@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"time"
 
@@ -234,16 +235,20 @@ func (a *Actor) pace(ctx context.Context) error {
 
 // DrainRound drains the instances one after another: mark, DRAINING, wait
 // DRAIN_TIMEOUT, ACTIVE, unmark, then pause DRAIN_SLEEP_TIME. It refuses more than
-// DRAIN_MAX_INSTANCES, and stops at the first drain that fails or that the deadline
-// cannot cover (ErrOutOfTime).
+// DRAIN_MAX_INSTANCES, and stops at the first drain that fails, that the deadline
+// cannot cover (ErrOutOfTime), or that would follow one that made COV worse
+// (ErrDrainMadeWorse: the round was planned on a cluster that is no longer there).
 func (a *Actor) DrainRound(ctx context.Context, instances []*cluster.Instance) error {
 	if len(instances) > a.cfg.DrainMaxInstances {
-		return fmt.Errorf("refusing to drain %d instances in one round: DRAIN_MAX_INSTANCES is %d", len(instances), a.cfg.DrainMaxInstances)
+		return fmt.Errorf("refusing to drain %d instances in one round: %w: DRAIN_MAX_INSTANCES is %d", len(instances), ErrCapReached, a.cfg.DrainMaxInstances)
 	}
+	limit := math.Inf(1) // COV before the drain before
 	for _, i := range instances {
-		if err := a.drain(ctx, i); err != nil {
+		cov, err := a.drain(ctx, i, limit)
+		if err != nil {
 			return err
 		}
+		limit = cov
 		if a.remaining(ctx) < a.cfg.DrainSleepTime {
 			return fmt.Errorf("pause after draining %s: %w", i.EC2InstanceID, ErrOutOfTime)
 		}
@@ -257,52 +262,56 @@ func (a *Actor) DrainRound(ctx context.Context, instances []*cluster.Instance) e
 // drain drains one instance for DRAIN_TIMEOUT. Once the instance is DRAINING, it is set
 // ACTIVE again on every way out (a cancelled context included); should even that
 // fail, the marker stays for the next invocation's sweep.
-func (a *Actor) drain(ctx context.Context, i *cluster.Instance) (err error) {
+// It refuses when the COV read just before is above limit, and returns that COV.
+func (a *Actor) drain(ctx context.Context, i *cluster.Instance, limit float64) (cov float64, err error) {
 	switch {
 	case i.Status != cluster.StatusActive || !i.AgentConnected:
-		return fmt.Errorf("refusing to drain %s: %w: status %s, agent connected %v", i.EC2InstanceID, ErrNotDrainable, i.Status, i.AgentConnected)
+		return 0, fmt.Errorf("refusing to drain %s: %w: status %s, agent connected %v", i.EC2InstanceID, ErrNotDrainable, i.Status, i.AgentConnected)
 	case plan.Marked(i):
-		return fmt.Errorf("refusing to drain %s: %w: it already carries the drain marker", i.EC2InstanceID, ErrNotDrainable)
+		return 0, fmt.Errorf("refusing to drain %s: %w: it already carries the drain marker", i.EC2InstanceID, ErrNotDrainable)
 	case a.remaining(ctx) < a.cfg.DrainTimeout+reactivateMargin:
-		return fmt.Errorf("drain %s: %w", i.EC2InstanceID, ErrOutOfTime)
+		return 0, fmt.Errorf("drain %s: %w", i.EC2InstanceID, ErrOutOfTime)
 	}
-	if err := a.checkDrain(ctx, i.ARN); err != nil {
-		return fmt.Errorf("refusing to drain %s: %w", i.EC2InstanceID, err)
+	if cov, err = a.checkDrain(ctx, i.ARN, limit); err != nil {
+		return cov, fmt.Errorf("refusing to drain %s: %w", i.EC2InstanceID, err)
 	}
 	if err := a.mark(ctx, i.ARN); err != nil {
-		return err
+		return cov, err
 	}
 	if err := a.setStatus(ctx, i.ARN, cluster.StatusDraining, "drain"); err != nil {
 		if !ecsclient.Unanswered(err) {
 			// ECS refused: not drained, and the marker must not outlive the attempt.
-			return errors.Join(err, a.unmark(context.WithoutCancel(ctx), i.ARN))
+			return cov, errors.Join(err, a.unmark(context.WithoutCancel(ctx), i.ARN))
 		}
 		// A throttle or timeout may hide a drain that happened: undo it the safe way
 		// (ACTIVE is a no-op on an ACTIVE instance), or leave the marker to the sweep.
-		return errors.Join(err, a.restore(context.WithoutCancel(ctx), i.ARN))
+		return cov, errors.Join(err, a.restore(context.WithoutCancel(ctx), i.ARN))
 	}
 	defer func() { err = errors.Join(err, a.restore(context.WithoutCancel(ctx), i.ARN)) }()
 	if err := a.clock.Sleep(ctx, a.cfg.DrainTimeout); err != nil {
-		return fmt.Errorf("drain of %s cut short: %w", i.EC2InstanceID, err)
+		return cov, fmt.Errorf("drain of %s cut short: %w", i.EC2InstanceID, err)
 	}
-	return nil
+	return cov, nil
 }
 
 // checkDrain reads the instances again (ceil(I/100) List and Describe calls) and
 // refuses to drain arn when, as ECS shows it now, it is no longer ACTIVE and
 // connected, carries the drain marker, is the last ACTIVE and connected instance, or
-// uses more CPU or memory than the other ACTIVE, connected instances have free.
-// Instances someone else drains count as unavailable: drains never stack on theirs
-// until the cluster cannot hold its tasks.
-func (a *Actor) checkDrain(ctx context.Context, arn string) error {
+// uses more CPU or memory than the other ACTIVE, connected instances have free, or
+// when the COV of the ACTIVE, connected instances is above limit. Instances someone
+// else drains count as unavailable: drains never stack on theirs until the cluster
+// cannot hold its tasks. It returns that COV.
+func (a *Actor) checkDrain(ctx context.Context, arn string, limit float64) (float64, error) {
 	obs, err := a.observe(ctx)
 	if err != nil {
-		return fmt.Errorf("read the instances: %w", err)
+		return 0, fmt.Errorf("read the instances: %w", err)
 	}
+	dist := cluster.Schedulable(obs)
+	cov := cluster.COV(cluster.Counts(dist))
 	var target *cluster.Instance
 	var free cluster.Resources
 	others := 0
-	for _, e := range cluster.Schedulable(obs) {
+	for _, e := range dist {
 		if e.Instance.ARN == arn {
 			target = e.Instance
 			continue
@@ -312,17 +321,19 @@ func (a *Actor) checkDrain(ctx context.Context, arn string) error {
 	}
 	switch {
 	case target == nil:
-		return fmt.Errorf("%w: not ACTIVE and connected now", ErrNotDrainable)
+		return cov, fmt.Errorf("%w: not ACTIVE and connected now", ErrNotDrainable)
 	case plan.Marked(target):
-		return fmt.Errorf("%w: it carries the drain marker now", ErrNotDrainable)
+		return cov, fmt.Errorf("%w: it carries the drain marker now", ErrNotDrainable)
 	case others == 0:
-		return ErrLastInstance
+		return cov, ErrLastInstance
+	case cov > limit:
+		return cov, fmt.Errorf("%w (%.2f%% -> %.2f%%)", ErrDrainMadeWorse, limit, cov)
 	}
 	if used := target.Registered.Sub(target.Remaining); !free.Fits(used) {
-		return fmt.Errorf("%w: its tasks use cpu %d, memory %d; the other instances have cpu %d, memory %d free",
+		return cov, fmt.Errorf("%w: its tasks use cpu %d, memory %d; the other instances have cpu %d, memory %d free",
 			ErrNoCapacity, used.CPU, used.Memory, free.CPU, free.Memory)
 	}
-	return nil
+	return cov, nil
 }
 
 // restore sets a drained instance ACTIVE and removes the marker, retrying with backoff:

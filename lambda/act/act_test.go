@@ -185,6 +185,37 @@ func TestDrainRefusals(t *testing.T) {
 	}
 }
 
+// A round planned on the first read stops once one of its drains made COV worse:
+// the next instance is not drained.
+func TestDrainRoundStopsOnceADrainMadeCOVWorse(t *testing.T) {
+	w := newWorld(t)
+	// What the actor reads before each drain: 3/1 (COV 70.71 %), then 4/0 (141.42 %).
+	counts := [][2]int{{3, 1}, {4, 0}}
+	reads := 0
+	a := w.actor().WithObserver(func(context.Context) ([]cluster.InstanceCount, error) {
+		var out []cluster.InstanceCount
+		w.s.View(func(c *cluster.Cluster) {
+			for k, i := range []*cluster.Instance{w.hot, w.cold} {
+				cp := *c.Instance(i.ARN)
+				out = append(out, cluster.InstanceCount{Instance: &cp, Count: counts[min(reads, 1)][k]})
+			}
+		})
+		reads++
+		return out, nil
+	})
+	ctx, cancel := w.s.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	err := a.DrainRound(ctx, []*cluster.Instance{w.hot, w.cold})
+	if !errors.Is(err, act.ErrDrainMadeWorse) || !strings.Contains(err.Error(), "(70.71% -> 141.42%)") {
+		t.Errorf("DrainRound = %v, want %v", err, act.ErrDrainMadeWorse)
+	}
+	want := []string{"PutAttributes " + plan.MarkerAttribute, "UpdateContainerInstancesState DRAINING",
+		"UpdateContainerInstancesState ACTIVE", "DeleteAttributes " + plan.MarkerAttribute}
+	if diff := cmp.Diff(want, mutations(w.s)); diff != "" {
+		t.Errorf("only the first instance drains (-want +got):\n%s", diff)
+	}
+}
+
 // Safety guarantee 2 (README): once DRAINING, the instance is set ACTIVE again on every
 // way out.
 func TestDrainAlwaysReactivates(t *testing.T) {

@@ -67,7 +67,10 @@ func Execute(ctx context.Context, strategy string, chosen plan.Outcome, goal flo
 				run.Instances = append(run.Instances, i.EC2InstanceID)
 			}
 			run.Rounds++
-			if err := ex.DrainRound(ctx, picked); err != nil {
+			if err := ex.DrainRound(ctx, picked); errors.Is(err, ErrDrainMadeWorse) {
+				run.Ended = fmt.Sprintf("round %d stopped: %v", round+1, err)
+				return run, nil
+			} else if err != nil {
 				return run, err
 			}
 			var err error

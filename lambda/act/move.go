@@ -27,6 +27,8 @@ var (
 	ErrAlreadyMoving = errors.New("service carries the surge tag of another move")
 	ErrNotDrainable  = errors.New("instance is not ACTIVE and connected, or already carries the drain marker")
 	ErrLastInstance  = errors.New("no other ACTIVE, connected instance would be left")
+	// ErrDrainMadeWorse stops a drain round once a drain in it made COV worse.
+	ErrDrainMadeWorse = errors.New("the previous drain made COV worse")
 )
 
 // Move pacing.
