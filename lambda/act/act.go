@@ -297,8 +297,10 @@ func (a *Actor) drain(ctx context.Context, i *cluster.Instance, limit float64) (
 // checkDrain reads the instances again (ceil(I/100) List and Describe calls) and
 // refuses to drain arn when, as ECS shows it now, it is no longer ACTIVE and
 // connected, carries the drain marker, is the last ACTIVE and connected instance, or
-// uses more CPU or memory than the other ACTIVE, connected instances have free, or
-// when the COV of the ACTIVE, connected instances is above limit. Instances someone
+// uses more CPU or memory than the other ACTIVE, connected instances have free, when
+// the drain would leave more than a third of the instances unavailable
+// (plan.TooManyUnavailable), or when the COV of the ACTIVE, connected instances is
+// above limit. Instances someone
 // else drains count as unavailable: drains never stack on theirs until the cluster
 // cannot hold its tasks. It returns that COV.
 func (a *Actor) checkDrain(ctx context.Context, arn string, limit float64) (float64, error) {
@@ -326,6 +328,8 @@ func (a *Actor) checkDrain(ctx context.Context, arn string, limit float64) (floa
 		return cov, fmt.Errorf("%w: it carries the drain marker now", ErrNotDrainable)
 	case others == 0:
 		return cov, ErrLastInstance
+	case plan.TooManyUnavailable(obs) != "":
+		return cov, fmt.Errorf("%w: %s", ErrTooManyUnavailable, plan.TooManyUnavailable(obs))
 	case cov > limit:
 		return cov, fmt.Errorf("%w (%.2f%% -> %.2f%%)", ErrDrainMadeWorse, limit, cov)
 	}

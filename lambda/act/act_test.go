@@ -154,6 +154,11 @@ func TestDrainRefusals(t *testing.T) {
 			set(w, w.cold.ARN, cluster.StatusDraining)
 			return []*cluster.Instance{w.hot}, context.Background()
 		}, want: "no other ACTIVE", is: act.ErrLastInstance},
+		{name: "a drain that stacks on someone else's past a third of the instances", edit: func(b *ct.Builder, _, _ *cluster.Instance) {
+			b.Instance("us-east-1c", ct.Status(cluster.StatusDraining))
+		}, setup: func(w world) ([]*cluster.Instance, context.Context) {
+			return []*cluster.Instance{w.hot}, context.Background()
+		}, want: "1 of 3 instances are not ACTIVE", is: act.ErrTooManyUnavailable},
 		{name: "tasks the other instances cannot hold", edit: func(b *ct.Builder, _, cold *cluster.Instance) {
 			big := b.Service("big", ct.Desired(2), ct.TaskSize(1024, 2048))
 			b.Tasks(big, cold, 2)

@@ -27,6 +27,9 @@ var (
 	ErrAlreadyMoving = errors.New("service carries the surge tag of another move")
 	ErrNotDrainable  = errors.New("instance is not ACTIVE and connected, or already carries the drain marker")
 	ErrLastInstance  = errors.New("no other ACTIVE, connected instance would be left")
+	// ErrTooManyUnavailable refuses a drain that would leave more than a third of the
+	// instances not ACTIVE and connected.
+	ErrTooManyUnavailable = errors.New("too many instances unavailable")
 	// ErrDrainMadeWorse stops a drain round once a drain in it made COV worse.
 	ErrDrainMadeWorse = errors.New("the previous drain made COV worse")
 )

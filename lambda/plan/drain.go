@@ -25,6 +25,9 @@ func DrainCandidates(obs []cluster.InstanceCount, blocked map[string]string, now
 	if len(dist) < 2 {
 		return nil, []Skip{{Name: "cluster", Reason: fmt.Sprintf("%d ACTIVE, connected instance(s): nothing to drain to", len(dist))}}
 	}
+	if why := TooManyUnavailable(obs); why != "" {
+		return nil, []Skip{{Name: "cluster", Reason: why}}
+	}
 	total := 0
 	var free cluster.Resources
 	for _, e := range dist {
@@ -66,6 +69,29 @@ func DrainCandidates(obs []cluster.InstanceCount, blocked map[string]string, now
 		picked = append(picked, i)
 	}
 	return picked, skipped
+}
+
+// TooManyUnavailable says why one more drain would stack on instances already not
+// ACTIVE and connected (someone else's drain, a disconnected agent, a registration)
+// and leave more than a third of the cluster's instances (every status but INACTIVE)
+// unavailable at once; "" when it would not. With nothing else unavailable, one drain
+// is allowed whatever the size: a round drains one instance at a time, and the
+// capacity check already makes the others hold its tasks.
+func TooManyUnavailable(obs []cluster.InstanceCount) string {
+	total, down := 0, 0
+	for _, e := range obs {
+		if e.Instance.Status == cluster.StatusInactive {
+			continue
+		}
+		total++
+		if !e.Instance.Schedulable() {
+			down++
+		}
+	}
+	if down > 0 && 3*(down+1) > total {
+		return fmt.Sprintf("%d of %d instances are not ACTIVE and connected: one more drain would leave more than a third unavailable", down, total)
+	}
+	return ""
 }
 
 // Blockers returns, by instance ARN, why an instance's tasks forbid draining it: a task

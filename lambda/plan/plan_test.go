@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -361,5 +362,38 @@ func TestGoal(t *testing.T) {
 	}
 	if goal, binds := plan.Goal(25, 38.49); goal != 38.99 || !binds {
 		t.Errorf("Goal(25, 38.49) = %v, %v; want the floor plus half a point", goal, binds)
+	}
+}
+
+// A drain never stacks on instances already unavailable past a third of the cluster;
+// alone, one drain at a time is allowed at any size.
+func TestTooManyUnavailable(t *testing.T) {
+	tests := []struct {
+		active, down int
+		refused      bool
+	}{
+		{2, 0, false}, // one drain of two: the capacity check decides
+		{4, 1, true},  // 2 of 5 would be unavailable
+		{5, 1, false}, // 2 of 6 is a third
+		{3, 1, true},  // 2 of 4
+		{6, 2, true},  // 3 of 8
+		{7, 2, false}, // 3 of 9
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d active, %d down", tt.active, tt.down), func(t *testing.T) {
+			var obs []cluster.InstanceCount
+			for k := range tt.active + tt.down {
+				i := &cluster.Instance{Status: cluster.StatusActive, AgentConnected: true}
+				if k >= tt.active {
+					i.Status = cluster.StatusDraining
+				}
+				obs = append(obs, cluster.InstanceCount{Instance: i})
+			}
+			// INACTIVE instances are not part of the cluster.
+			obs = append(obs, cluster.InstanceCount{Instance: &cluster.Instance{Status: cluster.StatusInactive}})
+			if got := plan.TooManyUnavailable(obs) != ""; got != tt.refused {
+				t.Errorf("refused %v, want %v (%s)", got, tt.refused, plan.TooManyUnavailable(obs))
+			}
+		})
 	}
 }
