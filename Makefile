@@ -21,7 +21,7 @@ ALARM_EMAIL ?=
 CDK_CONTEXT = $(if $(CLUSTER),-c clusterName=$(CLUSTER)) $(if $(filter true,$(DEMO)),-c demo=true) \
 	$(if $(SCHEDULE),-c schedule="$(SCHEDULE)") $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL))
 
-.PHONY: test fmt-check vet unit e2e fuzz build replay compare bench cover clean synth deploy diff destroy cdk
+.PHONY: test fmt-check vet unit e2e fuzz soak build replay compare bench cover clean synth deploy diff destroy cdk
 
 test: fmt-check vet unit e2e fuzz
 
@@ -63,6 +63,11 @@ fuzz:
 		echo "fuzz $$t for $(FUZZTIME)"; \
 		go test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./$${t%%:*}; \
 	done
+
+# The other-actors property test at length: 40 generated clusters x 3 strategies x 6
+# kinds of outside change x 6 interleavings (4,320 runs, about 15 s; make test runs 288).
+soak:
+	set -o pipefail; go test -count=1 -run TestOtherActorsDuringARun ./lambda/rebalance/ -soak -v | grep -E "runs|FAIL|ok"
 
 # The headline scenario: three loaded instances and one that just joined (see the
 # README's "See it work").

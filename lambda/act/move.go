@@ -55,8 +55,9 @@ type moving struct {
 	// ownScaleIn: the move itself lowered the desired count, so ECS may still be
 	// about to stop the chosen tasks.
 	ownScaleIn bool
-	started    []string // new tasks that ran
-	ours       []string // tasks the move protected
+	started    []string             // new tasks that ran
+	ours       []string             // tasks the move protected
+	until      map[string]time.Time // when each of those protections ends, as ECS set it
 	chosen     []string
 	done       bool
 }
@@ -139,7 +140,7 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 			results[k].Ended = "could not read its tasks"
 			continue
 		}
-		mv := &moving{move: m, res: &results[k], before: map[string]bool{},
+		mv := &moving{move: m, res: &results[k], before: map[string]bool{}, until: map[string]time.Time{},
 			surge: plan.Surge{From: s.DesiredCount, By: int32(m.Count), At: a.clock.Now()}}
 		for _, t := range tasks {
 			mv.before[aws.ToString(t.TaskArn)] = true
@@ -182,12 +183,17 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 			continue
 		}
 		mv.tagged = true
-		if err := a.setDesired(ctx, mv.move.Service, mv.surge.Raised(), "raise"); err != nil {
+		got, wrote, err := a.changeDesired(ctx, mv.move.Service, mv.surge.From, mv.surge.Raised(), "raise")
+		switch {
+		case err != nil:
 			errs = append(errs, err)
 			mv.res.Ended = "could not raise its desired count"
-			// Likewise a raise that may have taken: the undo compares the count and
-			// restores it.
-			mv.raised = ecsclient.Unanswered(err)
+			// A raise that may have taken: the undo compares the count and restores it.
+			mv.raised = wrote && ecsclient.Unanswered(err)
+			errs = append(errs, a.undoMove(context.WithoutCancel(ctx), mv))
+			continue
+		case !wrote:
+			mv.res.Ended = fmt.Sprintf("desired count changed to %d by someone else before the raise: not moved", got)
 			errs = append(errs, a.undoMove(context.WithoutCancel(ctx), mv))
 			continue
 		}
@@ -362,6 +368,7 @@ func (a *Actor) protect(ctx context.Context, mv *moving, arns []string, minutes 
 		if err == nil {
 			for _, p := range out.ProtectedTasks {
 				mv.ours = append(mv.ours, aws.ToString(p.TaskArn))
+				mv.until[aws.ToString(p.TaskArn)] = aws.ToTime(p.ExpirationDate)
 			}
 			if len(out.Failures) > 0 {
 				f := out.Failures[0]
@@ -376,11 +383,28 @@ func (a *Actor) protect(ctx context.Context, mv *moving, arns []string, minutes 
 	return nil
 }
 
-// unprotect clears the protections the move set.
+// unprotect clears the protections the move set, and only those: it reads them again
+// first, and a task whose protection someone else set or renewed since (another
+// expiry than the move's) keeps it. What is left is one round trip, as with the
+// desired count.
 func (a *Actor) unprotect(ctx context.Context, mv *moving) error {
+	if len(mv.ours) == 0 {
+		return nil
+	}
+	now, err := ecsclient.TaskProtection(ctx, a.read, a.cluster, mv.ours)
+	if err != nil {
+		return fmt.Errorf("unprotect tasks of %s (they expire by themselves): %w", mv.move.Service, err)
+	}
+	var clear []string
+	for _, p := range now {
+		arn := aws.ToString(p.TaskArn)
+		if p.ProtectionEnabled && aws.ToTime(p.ExpirationDate).Equal(mv.until[arn]) {
+			clear = append(clear, arn)
+		}
+	}
 	var errs []error
-	for start := 0; start < len(mv.ours); start += ecsclient.MaxUpdateTaskProtection {
-		batch := mv.ours[start:min(start+ecsclient.MaxUpdateTaskProtection, len(mv.ours))]
+	for start := 0; start < len(clear); start += ecsclient.MaxUpdateTaskProtection {
+		batch := clear[start:min(start+ecsclient.MaxUpdateTaskProtection, len(clear))]
 		_, err := a.write.UpdateTaskProtection(ctx, &ecs.UpdateTaskProtectionInput{Cluster: &a.cluster, Tasks: batch, ProtectionEnabled: false})
 		a.record("unprotect", mv.move.Service, err)
 		if err != nil {
@@ -393,24 +417,48 @@ func (a *Actor) unprotect(ctx context.Context, mv *moving) error {
 	return errors.Join(errs...)
 }
 
+// changeDesired sets the service's desired count from one value to another, and only
+// from it: after pacing, it describes the service and writes only if the desired count
+// is still from. ECS has no conditional update, so this leaves one round trip in which
+// Service Auto Scaling or a person could still change it; their change is otherwise
+// never overwritten. It returns the desired count it found (or set) and whether it
+// wrote.
+func (a *Actor) changeDesired(ctx context.Context, service string, from, to int32, kind string) (int32, bool, error) {
+	if err := a.pace(ctx); err != nil {
+		return 0, false, fmt.Errorf("%s %s to %d: %w", kind, service, to, err)
+	}
+	described, err := ecsclient.DescribeServices(ctx, a.read, a.cluster, []string{service})
+	if err != nil {
+		return 0, false, fmt.Errorf("%s %s to %d: %w", kind, service, to, err)
+	}
+	if len(described) == 0 {
+		return 0, false, fmt.Errorf("%s %s to %d: %w: gone", kind, service, to, ErrIneligible)
+	}
+	if got := described[0].DesiredCount; got != from {
+		return got, false, nil
+	}
+	_, err = a.write.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: &a.cluster, Service: aws.String(service), DesiredCount: aws.Int32(to)})
+	a.record(kind, fmt.Sprintf("%s desired %d", service, to), err)
+	if err != nil {
+		return from, true, fmt.Errorf("%s %s to %d: %w", kind, service, to, err)
+	}
+	return to, true, nil
+}
+
 // lower sets the desired count back to the original, only if it still holds the
 // raised one: a change by Service Auto Scaling or a person is never overwritten.
 func (a *Actor) lower(ctx context.Context, mv *moving) error {
-	described, err := ecsclient.DescribeServices(ctx, a.read, a.cluster, []string{mv.move.Service})
-	if err != nil {
-		return fmt.Errorf("move %s: %w", mv.move.Service, err)
-	}
-	if len(described) == 0 {
+	got, wrote, err := a.changeDesired(ctx, mv.move.Service, mv.surge.Raised(), mv.surge.From, "lower")
+	switch {
+	case errors.Is(err, ErrIneligible):
 		mv.res.Ended = "the service is gone"
 		return nil
-	}
-	if got := described[0].DesiredCount; got != mv.surge.Raised() {
+	case err != nil:
+		return err
+	case !wrote:
 		mv.res.Ended = fmt.Sprintf("desired count changed to %d by someone else meanwhile: left as it is", got)
 		mv.lowered = true // nothing of ours to put back; protections and marker still go
 		return nil
-	}
-	if err := a.setDesired(ctx, mv.move.Service, mv.surge.From, "lower"); err != nil {
-		return err
 	}
 	mv.lowered, mv.ownScaleIn = true, true
 	return nil
@@ -508,21 +556,17 @@ func (a *Actor) undoMove(ctx context.Context, mv *moving) error {
 	mv.done = true
 	var errs []error
 	if mv.raised && !mv.lowered {
-		described, err := ecsclient.DescribeServices(ctx, a.read, a.cluster, []string{mv.move.Service})
+		got, wrote, err := a.changeDesired(ctx, mv.move.Service, mv.surge.Raised(), mv.surge.From, "restore")
 		switch {
+		case errors.Is(err, ErrIneligible):
 		case err != nil:
 			errs = append(errs, fmt.Errorf("undo move of %s: %w (the next sweep repairs it)", mv.move.Service, err))
-		case len(described) == 0:
-		case described[0].DesiredCount == mv.surge.From:
+		case wrote:
+			mv.lowered, mv.ownScaleIn = true, true
+		case got == mv.surge.From:
 			mv.lowered = true // the raise never took
-		case described[0].DesiredCount != mv.surge.Raised():
-			mv.res.Ended = join(mv.res.Ended, fmt.Sprintf("desired count changed to %d by someone else: left as it is", described[0].DesiredCount))
 		default:
-			if err := a.setDesired(ctx, mv.move.Service, mv.surge.From, "restore"); err != nil {
-				errs = append(errs, fmt.Errorf("undo move of %s: %w (the next sweep repairs it)", mv.move.Service, err))
-			} else {
-				mv.lowered, mv.ownScaleIn = true, true
-			}
+			mv.res.Ended = join(mv.res.Ended, fmt.Sprintf("desired count changed to %d by someone else: left as it is", got))
 		}
 		mv.res.Ended = join(mv.res.Ended, "undone")
 	}
@@ -549,18 +593,6 @@ func join(a, b string) string {
 }
 
 func taskID(arn string) string { return arn[strings.LastIndexByte(arn, '/')+1:] }
-
-func (a *Actor) setDesired(ctx context.Context, service string, n int32, kind string) error {
-	if err := a.pace(ctx); err != nil {
-		return fmt.Errorf("%s %s to %d: %w", kind, service, n, err)
-	}
-	_, err := a.write.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: &a.cluster, Service: aws.String(service), DesiredCount: aws.Int32(n)})
-	a.record(kind, fmt.Sprintf("%s desired %d", service, n), err)
-	if err != nil {
-		return fmt.Errorf("%s %s to %d: %w", kind, service, n, err)
-	}
-	return nil
-}
 
 func (a *Actor) tag(ctx context.Context, arn, key, value, kind string) error {
 	_, err := a.write.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.Tag{{Key: aws.String(key), Value: aws.String(value)}}})
@@ -629,11 +661,16 @@ func (a *Actor) SweepMoves(ctx context.Context) ([]string, error) {
 		case sv.DesiredCount != surge.Raised():
 			done = append(done, fmt.Sprintf("%s: desired count %d is not the %d a move set: left as it is", name, sv.DesiredCount, surge.Raised()))
 		default:
-			if err := a.setDesired(ctx, name, surge.From, "restore"); err != nil {
+			got, wrote, err := a.changeDesired(ctx, name, surge.Raised(), surge.From, "restore")
+			switch {
+			case err != nil:
 				errs = append(errs, err)
 				continue // the tag stays for the next sweep
+			case !wrote:
+				done = append(done, fmt.Sprintf("%s: desired count %d is not the %d a move set: left as it is", name, got, surge.Raised()))
+			default:
+				done = append(done, fmt.Sprintf("%s: desired count %d back to %d", name, surge.Raised(), surge.From))
 			}
-			done = append(done, fmt.Sprintf("%s: desired count %d back to %d", name, surge.Raised(), surge.From))
 		}
 		if err := a.untag(ctx, aws.ToString(sv.ServiceArn), plan.SurgeTag, "untag-service"); err != nil {
 			errs = append(errs, err)
