@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -299,8 +300,9 @@ func (a *Actor) drain(ctx context.Context, i *cluster.Instance, limit float64) (
 // connected, carries the drain marker, is the last ACTIVE and connected instance, or
 // uses more CPU or memory than the other ACTIVE, connected instances have free, when
 // the drain would leave more than a third of the instances unavailable
-// (plan.TooManyUnavailable), or when the COV of the ACTIVE, connected instances is
-// above limit. Instances someone
+// (plan.TooManyUnavailable), when the COV of the ACTIVE, connected instances is above
+// limit, or when its tasks now include one of a service it must not touch
+// (checkTasksOn). Instances someone
 // else drains count as unavailable: drains never stack on theirs until the cluster
 // cannot hold its tasks. It returns that COV.
 func (a *Actor) checkDrain(ctx context.Context, arn string, limit float64) (float64, error) {
@@ -337,7 +339,44 @@ func (a *Actor) checkDrain(ctx context.Context, arn string, limit float64) (floa
 		return cov, fmt.Errorf("%w: its tasks use cpu %d, memory %d; the other instances have cpu %d, memory %d free",
 			ErrNoCapacity, used.CPU, used.Memory, free.CPU, free.Memory)
 	}
-	return cov, nil
+	return cov, a.checkTasksOn(ctx, arn)
+}
+
+// checkTasksOn reads the tasks on the instance and their services as ECS describes
+// them now (ceil(T/100) ListTasks and DescribeTasks, ceil(S/10) DescribeServices) and
+// refuses the drain (ErrIneligible) when one is a task of a service the rebalancer must
+// not touch (mid-deployment since the plan was made, say), or when no service task
+// would move. DAEMON tasks come back after the drain, standalone ones stay.
+func (a *Actor) checkTasksOn(ctx context.Context, arn string) error {
+	tasks, err := ecsclient.InstanceTasks(ctx, a.read, a.cluster, arn)
+	if err != nil {
+		return fmt.Errorf("read its tasks: %w", err)
+	}
+	var names []string
+	for _, t := range tasks {
+		if name, ok := strings.CutPrefix(aws.ToString(t.Group), "service:"); ok && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	described, err := ecsclient.DescribeServices(ctx, a.read, a.cluster, names)
+	if err != nil {
+		return fmt.Errorf("read the services of its tasks: %w", err)
+	}
+	moves := false
+	for _, sv := range described {
+		s := ecsclient.ServiceFromAPI(sv)
+		if s.IsDaemon() {
+			continue
+		}
+		if why := plan.IneligibleCounting(s, int(sv.RunningCount), int(sv.PendingCount), a.cfg.OptOutTag); why != "" {
+			return fmt.Errorf("%w: it runs tasks of %s now: %s", ErrIneligible, s.Name, why)
+		}
+		moves = true
+	}
+	if !moves {
+		return fmt.Errorf("%w: it runs no service task to move now", ErrNotDrainable)
+	}
+	return nil
 }
 
 // restore sets a drained instance ACTIVE and removes the marker, retrying with backoff:

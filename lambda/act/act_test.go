@@ -154,6 +154,17 @@ func TestDrainRefusals(t *testing.T) {
 			set(w, w.cold.ARN, cluster.StatusDraining)
 			return []*cluster.Instance{w.hot}, context.Background()
 		}, want: "no other ACTIVE", is: act.ErrLastInstance},
+		{name: "an instance whose service went mid-deployment since the plan", setup: func(w world) ([]*cluster.Instance, context.Context) {
+			if _, err := w.s.UpdateService(context.Background(), &ecs.UpdateServiceInput{Cluster: aws.String("demo"), Service: aws.String("web"), ForceNewDeployment: true}); err != nil {
+				t.Fatal(err)
+			}
+			return []*cluster.Instance{w.hot}, context.Background()
+		}, want: "it runs tasks of web now: deployment in progress", is: act.ErrIneligible},
+		{name: "an instance with no service task left to move", edit: func(b *ct.Builder, _, cold *cluster.Instance) {
+			b.Standalone("cron", cold, cluster.Resources{CPU: 8, Memory: 8})
+		}, setup: func(w world) ([]*cluster.Instance, context.Context) {
+			return []*cluster.Instance{w.cold}, context.Background()
+		}, want: "no service task to move", is: act.ErrNotDrainable},
 		{name: "a drain that stacks on someone else's past a third of the instances", edit: func(b *ct.Builder, _, _ *cluster.Instance) {
 			b.Instance("us-east-1c", ct.Status(cluster.StatusDraining))
 		}, setup: func(w world) ([]*cluster.Instance, context.Context) {

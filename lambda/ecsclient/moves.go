@@ -25,6 +25,21 @@ func AllServices(ctx context.Context, api ReadAPI, clusterID string) ([]types.Se
 	return out, gather(&notes, "service", MaxDescribeServices, listServices(ctx, api, clusterID), describeServices(ctx, api, clusterID), collect(&out))
 }
 
+// InstanceTasks lists and describes the tasks on a container instance whose desired
+// status is RUNNING: ceil(T/100) ListTasks and DescribeTasks calls.
+func InstanceTasks(ctx context.Context, api ReadAPI, clusterID, instanceARN string) ([]types.Task, error) {
+	var out []types.Task
+	var notes []string
+	list := func(tok *string) ([]string, *string, error) {
+		got, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: &clusterID, ContainerInstance: &instanceARN, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+		if err != nil {
+			return nil, nil, err
+		}
+		return got.TaskArns, got.NextToken, nil
+	}
+	return out, gather(&notes, "task", MaxDescribeTasks, list, describeTasks(ctx, api, clusterID), collect(&out))
+}
+
 // ServiceTasks lists and describes the service's tasks whose desired status is
 // RUNNING: ceil(T/100) ListTasks and DescribeTasks calls.
 func ServiceTasks(ctx context.Context, api ReadAPI, clusterID, service string) ([]types.Task, error) {
