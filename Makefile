@@ -64,8 +64,8 @@ fuzz:
 		go test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./$${t%%:*}; \
 	done
 
-# The other-actors property test at length: 40 generated clusters x 3 strategies x 6
-# kinds of outside change x 6 interleavings (4,320 runs, about 15 s; make test runs 288).
+# The other-actors property test at length: 40 generated clusters x 3 strategies x 8
+# kinds of outside change x 6 interleavings (5,760 runs, about 20 s; make test runs 384).
 soak:
 	set -o pipefail; go test -count=1 -run TestOtherActorsDuringARun ./lambda/rebalance/ -soak -v | grep -E "runs|FAIL|ok"
 

@@ -28,7 +28,7 @@ import (
 var soak = flag.Bool("soak", false, "run the property tests at length")
 
 // What someone else does to the cluster while the rebalancer runs.
-var outsideKinds = []string{"scale-out", "scale-in", "deploy", "foreign-drain", "task-dies", "protect"}
+var outsideKinds = []string{"scale-out", "scale-in", "deploy", "foreign-drain", "task-dies", "protect", "spot", "agent-flaps"}
 
 // outsider is the rest of the world: at the at-th wait the rebalancer makes (0: before
 // the invocation), it does one thing of its kind to the cluster, through the same ECS
@@ -46,6 +46,9 @@ type outsider struct {
 	desired   map[string]int32
 	drained   string
 	protected string
+	// gone is the instance a Spot interruption ended; flapping the one whose agent
+	// disconnected, until the wait after.
+	gone, flapping string
 }
 
 func (o *outsider) Now() time.Time { return o.s.Now() }
@@ -58,10 +61,26 @@ func (o *outsider) clusterARN() string {
 
 func (o *outsider) Sleep(ctx context.Context, d time.Duration) error {
 	o.waits++
-	if o.waits == o.at {
+	switch {
+	case o.waits == o.at:
 		o.act()
+	case o.waits == o.at+1:
+		o.finish()
 	}
 	return o.s.Sleep(ctx, d)
+}
+
+// finish ends what act started: the interrupted instance goes, the agent comes back.
+func (o *outsider) finish() {
+	if o.kind == "spot" && o.drained != "" && o.gone == "" {
+		if o.s.TerminateInstance(o.drained) == nil {
+			o.gone = o.drained
+		}
+	}
+	if o.flapping != "" {
+		_ = o.s.SetAgentConnected(o.flapping, true)
+		o.flapping = ""
+	}
 }
 
 func (o *outsider) act() {
@@ -121,7 +140,9 @@ func (o *outsider) act() {
 		if _, err := o.s.UpdateService(bg, in); err == nil {
 			o.did = "a deployment of " + sv.Name
 		}
-	case "foreign-drain":
+	case "foreign-drain", "spot":
+		// A Spot interruption starts as ECS's own drain of the instance; the
+		// instance ends at the next wait.
 		if len(instances) == 0 {
 			return
 		}
@@ -131,6 +152,15 @@ func (o *outsider) act() {
 		if out, err := o.s.UpdateContainerInstancesState(bg, in); err == nil && len(out.Failures) == 0 {
 			o.drained = i.ARN
 			o.did = "a drain of " + i.EC2InstanceID
+		}
+	case "agent-flaps":
+		if len(instances) == 0 {
+			return
+		}
+		i := instances[pick(len(instances))]
+		if o.s.SetAgentConnected(i.ARN, false) == nil {
+			o.flapping = i.ARN
+			o.did = "the agent of " + i.EC2InstanceID + " disconnected"
 		}
 	case "task-dies":
 		if len(tasks) == 0 {
@@ -156,8 +186,9 @@ func (o *outsider) act() {
 
 // TestOtherActorsDuringARun runs every strategy on generated clusters while someone
 // else acts on the cluster at one of the rebalancer's waits (or before it starts):
-// Service Auto Scaling changing a desired count, a user's deployment, a foreign drain
-// (a Spot interruption's first step), a task dying, someone protecting a task. After
+// Service Auto Scaling changing a desired count, a user's deployment, a foreign drain,
+// a Spot interruption (ECS drains the instance, which is gone at the next wait), an
+// agent disconnecting until the next wait, a task dying, someone protecting a task. After
 // the run and the next invocation, nothing the rebalancer drained is left DRAINING, no
 // marker, surge tag or move marker of its own is left, the foreign drain stands, no
 // desired count someone else set was overwritten, no protection someone else set was
@@ -246,6 +277,7 @@ func runWithOutsider(t *testing.T, name string, base *cluster.Cluster, joiner *c
 		return reps[0]
 	}
 	r := deliver()
+	out.finish() // whatever the run left no wait to end
 	s.Advance(time.Minute)
 	deliver() // Lambda's retry, or the next event
 	s.Settle(time.Hour)
@@ -260,6 +292,9 @@ func runWithOutsider(t *testing.T, name string, base *cluster.Cluster, joiner *c
 	s.View(func(c *cluster.Cluster) {
 		clusterARN = c.ARN
 		for _, i := range c.Instances() {
+			if i.ARN == out.gone {
+				continue
+			}
 			switch isForeign := slices.Contains(foreign, i.ARN); {
 			case isForeign && i.Status != cluster.StatusDraining:
 				fail("someone else's drain of %s was undone: %s", i.EC2InstanceID, i.Status)

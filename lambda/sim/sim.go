@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -291,6 +292,48 @@ func serve[In, Out any](ctx context.Context, s *Sim, action string, in In, handl
 
 func (s *Sim) logEvent(svc *cluster.Service, msg string) {
 	s.eventLog = append(s.eventLog, Event{At: s.now, Service: svc.Name, Message: msg})
+}
+
+// SetAgentConnected disconnects or reconnects an instance's container agent, as a lost
+// network path or an agent restart does: a disconnected instance takes no new tasks,
+// and its tasks keep running.
+func (s *Sim) SetAgentConnected(arn string, connected bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.instance(arn)
+	if i == nil {
+		return fmt.Errorf("no container instance %s", arn)
+	}
+	s.c.ChangingInstance(i)
+	i.AgentConnected = connected
+	s.instanceChanged(i)
+	return nil
+}
+
+// TerminateInstance ends an instance as the end of a Spot interruption or a scale-in
+// does: its live tasks stop, it goes INACTIVE, and services replace the tasks on
+// the instances left.
+func (s *Sim) TerminateInstance(arn string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.instance(arn)
+	if i == nil || i.Status == cluster.StatusInactive {
+		return fmt.Errorf("no live container instance %s", arn)
+	}
+	for _, t := range slices.Clone(i.Tasks()) {
+		if !t.Live() {
+			continue
+		}
+		s.stopTask(t, "Host EC2 (instance "+i.EC2InstanceID+") terminated.")
+		if svc := s.c.ServiceOf(t); svc != nil {
+			s.checkBelowMinHealthy(svc)
+			s.schedule(svc, s.now)
+		}
+	}
+	s.c.ChangingInstance(i)
+	i.Status = cluster.StatusInactive
+	s.instanceChanged(i)
+	return nil
 }
 
 // KillTask stops a live task the way a crash, an OOM kill or a lost host does, outside
