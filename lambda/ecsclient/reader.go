@@ -22,9 +22,10 @@ import (
 //
 // The calls are not atomic: an item listed and gone before its Describe is a MISSING
 // failure, and a task whose instance or service was not read is dropped. Both are
-// reported in Notes, not as errors, and so is a task ECS describes in a way the model
-// cannot hold (a status combination ECS does not document, an unreadable size): it is
-// left out, and its service then reads as not at steady state, so nothing touches it.
+// reported in Notes, not as errors, and so is an item ECS describes in a way the model
+// cannot hold: a task with a status combination ECS does not document or an unreadable
+// size (its service then reads as not at steady state, so nothing touches it), a
+// service or instance described twice. Such an item is left out.
 // Any other per-item failure (ACCESS_DENIED, say) is an error.
 func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster, []string, error) {
 	var notes []string
@@ -41,8 +42,17 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 		return nil, nil, err
 	}
 	c := newCluster(clusterID, instances, services)
-	if err := BuildCluster(c, instances, services, nil); err != nil {
-		return nil, nil, fmt.Errorf("cluster %s: %w", clusterID, err)
+	// An instance or service the model cannot hold (a duplicate, one without a name)
+	// is noted and left out, as an odd task is below: it never fails the whole read.
+	for _, ci := range instances {
+		if err := c.AddInstance(InstanceFromAPI(ci)); err != nil {
+			notes = append(notes, fmt.Sprintf("%v; left out", err))
+		}
+	}
+	for _, sv := range services {
+		if err := c.AddService(ServiceFromAPI(sv)); err != nil {
+			notes = append(notes, fmt.Sprintf("%v; left out", err))
+		}
 	}
 
 	// Tasks are the bulk (up to 50,000 at ECS's maximums): each batch goes into the

@@ -96,6 +96,18 @@ func TestReadHandlesPerItemFailures(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a service described twice is noted once and kept once", func(t *testing.T) {
+		c, notes, err := ecsclient.Read(context.Background(), twiceService{build()}, "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Services()) != 1 || len(c.Service("web").Tasks()) != 2 {
+			t.Errorf("model holds %d services, web %d tasks", len(c.Services()), len(c.Service("web").Tasks()))
+		}
+		if joined := strings.Join(notes, "\n"); len(notes) != 1 || !strings.Contains(joined, "duplicate service web; left out") {
+			t.Errorf("notes:\n%s", joined)
+		}
+	})
 	t.Run("any other failure reason is an error", func(t *testing.T) {
 		s := build()
 		s.SetFaults(sim.FailNth("DescribeServices", 1, sim.Fault{ItemFailure: "ACCESS_DENIED"}))
@@ -160,6 +172,17 @@ func (o oddTask) DescribeTasks(ctx context.Context, in *ecs.DescribeTasksInput, 
 	out, err := o.Sim.DescribeTasks(ctx, in, opts...)
 	if err == nil && len(out.Tasks) > 0 {
 		out.Tasks[0].LastStatus = aws.String(o.last)
+	}
+	return out, err
+}
+
+// twiceService answers DescribeServices with every service twice.
+type twiceService struct{ *sim.Sim }
+
+func (x twiceService) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, opts ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
+	out, err := x.Sim.DescribeServices(ctx, in, opts...)
+	if err == nil {
+		out.Services = append(out.Services, out.Services...)
 	}
 	return out, err
 }
