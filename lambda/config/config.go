@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,19 +102,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	parse(EnvStrategy, func(v string) error { c.Strategy = v; return nil })
-	parse(EnvCOVPercent, func(v string) (err error) { c.COVPercent, err = parseFloat(v); return })
-	parse(EnvDrainSleepTime, func(v string) (err error) { c.DrainSleepTime, err = parseSeconds(v); return })
-	parse(EnvDrainTimeout, func(v string) (err error) { c.DrainTimeout, err = parseSeconds(v); return })
-	parse(EnvDrainMaxInstances, func(v string) (err error) { c.DrainMaxInstances, err = parseInt(v); return })
-	parse(EnvRebalanceMaxRetry, func(v string) (err error) { c.RebalanceMaxRetry, err = parseInt(v); return })
-	parse(EnvMaxServicesPerRun, func(v string) (err error) { c.MaxServicesPerRun, err = parseInt(v); return })
-	parse(EnvMaxMovesPerRun, func(v string) (err error) { c.MaxMovesPerRun, err = parseInt(v); return })
-	parse(EnvMoveWait, func(v string) (err error) { c.MoveWait, err = parseSeconds(v); return })
-	parse(EnvPredictionSamples, func(v string) (err error) { c.PredictionSamples, err = parseInt(v); return })
-	parse(EnvJoinWindow, func(v string) (err error) { c.JoinWindow, err = time.ParseDuration(v); return })
+	parse(EnvCOVPercent, into(&c.COVPercent, parseFloat))
+	parse(EnvDrainSleepTime, into(&c.DrainSleepTime, parseSeconds))
+	parse(EnvDrainTimeout, into(&c.DrainTimeout, parseSeconds))
+	parse(EnvDrainMaxInstances, into(&c.DrainMaxInstances, parseInt))
+	parse(EnvRebalanceMaxRetry, into(&c.RebalanceMaxRetry, parseInt))
+	parse(EnvMaxServicesPerRun, into(&c.MaxServicesPerRun, parseInt))
+	parse(EnvMaxMovesPerRun, into(&c.MaxMovesPerRun, parseInt))
+	parse(EnvMoveWait, into(&c.MoveWait, parseSeconds))
+	parse(EnvPredictionSamples, into(&c.PredictionSamples, parseInt))
+	parse(EnvJoinWindow, into(&c.JoinWindow, parseSeconds))
 	parse(EnvOptOutTag, func(v string) error { c.OptOutTag = v; return nil })
-	parse(EnvDryRun, func(v string) (err error) { c.DryRun, err = strconv.ParseBool(v); return })
-	parse(EnvLogLevel, func(v string) error { return c.LogLevel.UnmarshalText([]byte(v)) })
+	parse(EnvDryRun, into(&c.DryRun, parseBool))
+	parse(EnvLogLevel, into(&c.LogLevel, parseLevel))
 	parse(EnvClusters, func(v string) error {
 		for part := range strings.SplitSeq(v, ",") {
 			if p := strings.TrimSpace(part); p != "" {
@@ -127,6 +128,37 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, errors.Join(append(errs, c.Validate())...)
 	}
 	return c, c.Validate()
+}
+
+// into sets *dst from a value that parses, and leaves the default otherwise: the error
+// then says what was wrong with the value, and the range check does not report a
+// zero the user never typed.
+func into[T any](dst *T, parse func(string) (T, error)) func(string) error {
+	return func(v string) error {
+		x, err := parse(v)
+		if err == nil {
+			*dst = x
+		}
+		return err
+	}
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, errors.New("not true or false")
+}
+
+func parseLevel(v string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		return 0, errors.New("not one of debug, info, warn, error")
+	}
+	return l, nil
 }
 
 func parseFloat(v string) (float64, error) {
@@ -155,6 +187,55 @@ func parseSeconds(v string) (time.Duration, error) {
 		return 0, errors.New("not seconds or a duration")
 	}
 	return d, nil
+}
+
+// Names are the environment variables the rebalancer reads.
+func Names() []string {
+	return []string{EnvStrategy, EnvCOVPercent, EnvDrainSleepTime, EnvDrainTimeout, EnvDrainMaxInstances,
+		EnvRebalanceMaxRetry, EnvMaxServicesPerRun, EnvMaxMovesPerRun, EnvMoveWait, EnvPredictionSamples,
+		EnvJoinWindow, EnvOptOutTag, EnvDryRun, EnvLogLevel, EnvClusters}
+}
+
+// Unknown returns the variables of environ (NAME=value entries) that look like one of
+// ours but are not, each with the name it probably meant: a misspelled COV_PRECENT
+// would otherwise be ignored without a word. A name looks like ours when it is at
+// most two edits from one of ours.
+func Unknown(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if slices.Contains(Names(), name) {
+			continue
+		}
+		for _, ours := range Names() {
+			if d := editDistance(strings.ToUpper(name), ours); d <= 2 && len(name) > 3 {
+				out = append(out, fmt.Sprintf("%s is not a setting; did you mean %s?", name, ours))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // envSeconds writes d the way parseSeconds reads it: whole seconds as a plain number

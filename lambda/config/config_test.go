@@ -33,6 +33,35 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// A value that does not parse is one problem, said once: no second error about a
+// zero the user never typed.
+func TestAValueThatDoesNotParseIsReportedOnce(t *testing.T) {
+	for name, v := range map[string]string{"JOIN_WINDOW": "soon", "MOVE_WAIT": "later", "COV_PERCENT": "high", "DRY_RUN": "yes"} {
+		t.Run(name, func(t *testing.T) {
+			_, err := config.FromEnv(env(map[string]string{name: v}))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if n := strings.Count(err.Error(), "\n") + 1; n != 1 || strings.Contains(err.Error(), "strconv") || strings.Contains(err.Error(), "0s") {
+				t.Errorf("%d lines:\n%v", n, err)
+			}
+		})
+	}
+}
+
+// A misspelled setting is not silently ignored.
+func TestUnknownLooksLikeOurs(t *testing.T) {
+	got := config.Unknown([]string{"COV_PRECENT=10", "DRAIN_TIMOUT=30", "STRATEGY=auto", "PATH=/bin", "AWS_REGION=us-east-1", "HOME=/root", "LOG_LEVL=debug"})
+	want := []string{
+		"COV_PRECENT is not a setting; did you mean COV_PERCENT?",
+		"DRAIN_TIMOUT is not a setting; did you mean DRAIN_TIMEOUT?",
+		"LOG_LEVL is not a setting; did you mean LOG_LEVEL?",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func TestFromEnv(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -94,8 +123,14 @@ func TestFromEnv(t *testing.T) {
 			"COV_PERCENT": "a lot", "DRAIN_TIMEOUT": "soon", "DRAIN_MAX_INSTANCES": "two", "DRY_RUN": "maybe", "LOG_LEVEL": "loud", "JOIN_WINDOW": "10",
 		}, wantErr: []string{
 			`COV_PERCENT="a lot": not a number`, `DRAIN_TIMEOUT="soon": not seconds or a duration`,
-			`DRAIN_MAX_INSTANCES="two": not a whole number`, `DRY_RUN="maybe"`, `LOG_LEVEL="loud"`, `JOIN_WINDOW="10"`,
+			`DRAIN_MAX_INSTANCES="two": not a whole number`, `DRY_RUN="maybe": not true or false`, `LOG_LEVEL="loud": not one of debug, info, warn, error`, `JOIN_WINDOW=10s: allowed 1m-1h`,
 		}},
+		{name: "JOIN_WINDOW takes bare seconds, as the other durations do", env: map[string]string{"JOIN_WINDOW": "600"},
+			check: func(t *testing.T, c config.Config) {
+				if c.JoinWindow != 10*time.Minute {
+					t.Errorf("JOIN_WINDOW 600 read as %v", c.JoinWindow)
+				}
+			}},
 		{name: "worst-case drain above Lambda's 900 s", env: map[string]string{
 			"DRAIN_MAX_INSTANCES": "3", "REBALANCE_MAX_RETRY": "5", "DRAIN_TIMEOUT": "60", "DRAIN_SLEEP_TIME": "30",
 		}, wantErr: []string{"worst-case run time 1685s (drain 1620s = (1+REBALANCE_MAX_RETRY) x DRAIN_MAX_INSTANCES x (DRAIN_TIMEOUT+DRAIN_SLEEP_TIME), plus 65s margin) exceeds Lambda's 900s"}},

@@ -23,6 +23,9 @@ func main() {
 		fmt.Fprintf(os.Stderr, "invalid rebalancer settings:\n%v\n", err)
 		os.Exit(1)
 	}
+	for _, w := range config.Unknown(os.Environ()) {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
 	app := awscdk.NewApp(nil)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	context := func(key string) string {

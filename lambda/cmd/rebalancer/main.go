@@ -31,6 +31,9 @@ func main() {
 	lambda.Start(h.Handle)
 }
 
+// environ is the process's environment, for the check of misspelled settings.
+var environ = os.Environ
+
 // setup builds the handler: configuration, logger, and the SDK client with adaptive
 // retry (client-side rate limiting when ECS throttles).
 func setup(ctx context.Context, getenv func(string) string) (*rebalance.Handler, error) {
@@ -43,6 +46,9 @@ func setup(ctx context.Context, getenv func(string) string) (*rebalance.Handler,
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
 	log := slog.New(minLevel{Handler: lambdacontext.NewLogHandler(), level: cfg.LogLevel})
+	for _, w := range config.Unknown(environ()) {
+		log.Warn(w) // a misspelled setting would otherwise be ignored without a word
+	}
 	return rebalance.New(rebalance.Options{
 		Config:  cfg,
 		API:     api,
