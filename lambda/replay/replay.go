@@ -85,15 +85,26 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: replay -cluster SNAPSHOT.json [-json] [-seed N] EVENT.json...")
 		fmt.Fprintln(stderr, "Configuration comes from the same environment variables as the Lambda (STRATEGY, COV_PERCENT, DRY_RUN, ...).")
+		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return ExitBadInput
+	// Flags may come after the event files too (replay -cluster S E -json).
+	var files []string
+	for {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return 0
+		} else if err != nil {
+			return ExitBadInput
+		}
+		if args = fs.Args(); len(args) == 0 {
+			break
+		}
+		files, args = append(files, args[0]), args[1:]
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "replay: "+format+"\n", a...)
 		return ExitBadInput
 	}
-	if *snapPath == "" || fs.NArg() == 0 {
+	if *snapPath == "" || len(files) == 0 {
 		fs.Usage()
 		return ExitBadInput
 	}
@@ -105,7 +116,7 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail("%s", oneLine(err))
 	}
-	events, err := loadEvents(fs.Args(), snap.Cluster)
+	events, err := loadEvents(files, snap.Cluster)
 	if err != nil {
 		return fail("%s", oneLine(err))
 	}
@@ -151,7 +162,12 @@ func loadEvents(paths []string, c *cluster.Cluster) ([]Event, error) {
 			return nil, fmt.Errorf("%s: invalid JSON", p)
 		}
 		ev, err := event.Decode(raw)
-		if err != nil && !errors.Is(err, event.ErrMalformed) {
+		switch {
+		case errors.Is(err, event.ErrMalformed) && (ev.Source == "" || ev.DetailType == ""):
+			// Not an EventBridge event at all (an array, a snapshot passed as the
+			// event): a usage error here, where the Lambda would log and skip it.
+			return nil, fmt.Errorf("%s: not an EventBridge event (a JSON object with source, detail-type and detail)", p)
+		case err != nil && !errors.Is(err, event.ErrMalformed):
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		if ev.Instance != nil && (ev.Instance.ClusterARN == c.ARN || event.ClusterName(ev.Instance.ClusterARN) == c.Name) &&

@@ -29,10 +29,24 @@ func run(t *testing.T, env map[string]string, args ...string) (int, string, stri
 	return code, out.String(), errOut.String()
 }
 
+// -h describes the flags and exits 0; flags may follow the event files.
+func TestHelpAndFlagsAnywhere(t *testing.T) {
+	code, out, errOut := run(t, nil, "-h")
+	if code != 0 || out != "" || !strings.Contains(errOut, "-cluster string") || !strings.Contains(errOut, "-json") {
+		t.Errorf("-h: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, errOut = run(t, nil, "-cluster", headline, join, "-json")
+	if code != 0 || !strings.HasPrefix(out, "{") {
+		t.Errorf("-json after the event: exit %d, stderr %q, stdout starts %.40q", code, errOut, out)
+	}
+}
+
 func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 	dir := t.TempDir()
 	notJSON := filepath.Join(dir, "broken.json")
 	os.WriteFile(notJSON, []byte("{"), 0o644)
+	array := filepath.Join(dir, "array.json")
+	os.WriteFile(array, []byte("[]"), 0o644)
 	stranger := filepath.Join(dir, "stranger.json")
 	raw, _ := os.ReadFile(join)
 	os.WriteFile(stranger, bytes.ReplaceAll(raw, []byte("846010d178daf15a101daecd16cc5238"), []byte("ffffffffffffffffffffffffffffffff")), 0o644)
@@ -51,6 +65,8 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"bad configuration", map[string]string{"COV_PERCENT": "-1", "STRATEGY": "x"}, []string{"-cluster", headline, join}, "replay: configuration: "},
 		{"no events", nil, []string{"-cluster", headline}, "usage: replay -cluster SNAPSHOT.json [-json] [-seed N] EVENT.json..."},
 		{"unknown flag", nil, []string{"-verbose", "-cluster", headline, join}, "flag provided but not defined"},
+		{"an event file holding an array", nil, []string{"-cluster", headline, array}, "replay: " + array + ": not an EventBridge event"},
+		{"the snapshot passed as the event", nil, []string{"-cluster", headline, headline}, "replay: " + headline + ": not an EventBridge event"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,6 +76,9 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 			}
 			if tt.name != "no events" && tt.name != "unknown flag" && strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 				t.Errorf("stderr is not one line: %q", errOut)
+			}
+			if strings.Contains(errOut, "events.") || strings.Contains(errOut, "Go value") {
+				t.Errorf("stderr names Go types: %q", errOut)
 			}
 		})
 	}
