@@ -120,6 +120,11 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail("%s", oneLine(err))
 	}
+	for _, c := range cfg.Clusters {
+		if c != snap.Cluster.Name && c != snap.Cluster.ARN {
+			return fail("CLUSTERS names %s, but the snapshot holds only cluster %s: the replay simulates that one (unset CLUSTERS, or capture %s with the snapshot command)", c, snap.Cluster.Name, c)
+		}
+	}
 	if len(cfg.Clusters) == 0 {
 		// The simulated cluster is the only one there is: other clusters' events are
 		// foreign.
@@ -146,6 +151,8 @@ type Event struct {
 	Path string
 	Raw  []byte
 	Time time.Time
+	// Cluster is the cluster a container instance event is for ("" for others).
+	Cluster string
 }
 
 // loadEvents reads every event before anything runs, so bad input fails before any
@@ -174,7 +181,11 @@ func loadEvents(paths []string, c *cluster.Cluster) ([]Event, error) {
 			c.Instance(ev.Instance.ContainerInstanceARN) == nil {
 			return nil, fmt.Errorf("%s: container instance %s is not in the snapshot", p, ev.Instance.ContainerInstanceARN)
 		}
-		out = append(out, Event{Path: p, Raw: raw, Time: ev.Time})
+		e := Event{Path: p, Raw: raw, Time: ev.Time}
+		if ev.Instance != nil {
+			e.Cluster = event.ClusterName(ev.Instance.ClusterARN)
+		}
+		out = append(out, e)
 	}
 	return out, nil
 }
@@ -227,6 +238,11 @@ func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event) []Result {
 		rep := reports[0]
 		r.report = rep
 		r.Trigger, r.Decision, r.Reason = rep.Trigger, rep.Action, rep.Reason
+		if ev.Cluster != "" && ev.Cluster != snap.Cluster.Name && r.Decision == plan.ActionSkip {
+			// The Lambda would say CLUSTERS; here the real cause is the snapshot.
+			r.Reason = fmt.Sprintf("ignored: the event is for cluster %s, and the snapshot holds %s, the only cluster the replay simulates (capture %s with the snapshot command to replay its events)",
+				ev.Cluster, snap.Cluster.Name, ev.Cluster)
+		}
 		r.COVPredicted, r.Predictions, r.SkippedServices = rep.COVPredicted, rep.Predictions, rep.Skipped
 		r.PredictedCOVLow, r.PredictedCOVHigh, r.Goal = rep.COVPredictedLow, rep.COVPredictedHigh, rep.Goal
 		if rep.COVFloor != 0 || rep.ReachableMoves != 0 {

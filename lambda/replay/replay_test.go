@@ -29,6 +29,15 @@ func run(t *testing.T, env map[string]string, args ...string) (int, string, stri
 	return code, out.String(), errOut.String()
 }
 
+// An event of another cluster is a skip that names the real cause: the snapshot holds
+// another cluster (not a missing CLUSTERS setting).
+func TestEventOfAnotherCluster(t *testing.T) {
+	code, out, errOut := run(t, nil, "-cluster", headline, "../../testdata/events/aws-sample.json")
+	if code != 0 || !strings.Contains(out, "SKIP: ignored: the event is for cluster default, and the snapshot holds demo") {
+		t.Errorf("exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+}
+
 // -h describes the flags and exits 0; flags may follow the event files.
 func TestHelpAndFlagsAnywhere(t *testing.T) {
 	code, out, errOut := run(t, nil, "-h")
@@ -65,6 +74,8 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"bad configuration", map[string]string{"COV_PERCENT": "-1", "STRATEGY": "x"}, []string{"-cluster", headline, join}, "replay: configuration: "},
 		{"no events", nil, []string{"-cluster", headline}, "usage: replay -cluster SNAPSHOT.json [-json] [-seed N] EVENT.json..."},
 		{"unknown flag", nil, []string{"-verbose", "-cluster", headline, join}, "flag provided but not defined"},
+		{"CLUSTERS names a cluster the snapshot does not hold", map[string]string{"CLUSTERS": "default"}, []string{"-cluster", headline, join},
+			"replay: CLUSTERS names default, but the snapshot holds only cluster demo"},
 		{"an event file holding an array", nil, []string{"-cluster", headline, array}, "replay: " + array + ": not an EventBridge event"},
 		{"the snapshot passed as the event", nil, []string{"-cluster", headline, headline}, "replay: " + headline + ": not an EventBridge event"},
 	}
