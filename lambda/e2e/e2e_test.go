@@ -365,6 +365,9 @@ func TestAWSCLI(t *testing.T) {
 		}
 		return m
 	}
+	if clusters := run("list-clusters")["clusterArns"].([]any); len(clusters) != 1 {
+		t.Errorf("list-clusters: %v", clusters)
+	}
 	list := run("list-container-instances", "--cluster", "demo")
 	arns := list["containerInstanceArns"].([]any)
 	if len(arns) != 4 {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,9 @@ func (f countFlag) Set(v string) error {
 	if !ok || err != nil || count < 0 {
 		return fmt.Errorf("want ACTION=N, got %q", v)
 	}
+	if err := known(action); err != nil {
+		return err
+	}
 	if *f.m == nil {
 		*f.m = map[string]int{}
 	}
@@ -94,9 +98,26 @@ func (f latencyFlag) Set(v string) error {
 	if !ok || err != nil || dur < 0 {
 		return fmt.Errorf("want ACTION=DURATION, got %q", v)
 	}
+	if err := known(action); err != nil {
+		return err
+	}
 	if *f.m == nil {
 		*f.m = map[string]time.Duration{}
 	}
 	(*f.m)[action] = dur
 	return nil
+}
+
+// known refuses an action the endpoint does not serve: a fault on it would never fire.
+func known(action string) error {
+	actions := Actions()
+	if slices.Contains(actions, action) {
+		return nil
+	}
+	for _, a := range actions {
+		if strings.EqualFold(a, action) {
+			return fmt.Errorf("unknown action %q: did you mean %s?", action, a)
+		}
+	}
+	return fmt.Errorf("unknown action %q: the endpoint serves %s", action, strings.Join(actions, ", "))
 }

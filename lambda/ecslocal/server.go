@@ -10,17 +10,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
 )
 
@@ -84,7 +89,15 @@ type Server struct {
 func New(s *sim.Sim, o Options) *Server {
 	srv := &Server{sim: s, wall: time.Now, frozen: o.Frozen, latency: map[string]time.Duration{}}
 	srv.offset = s.Now().Sub(srv.wall())
-	srv.handlers = map[string]handler{
+	srv.handlers = handlersFor(srv, s)
+	return srv
+}
+
+// handlersFor maps each action the endpoint serves to its handler: the fifteen calls
+// the rebalancer makes, and ListClusters and DescribeClusters, the first commands a
+// person types.
+func handlersFor(srv *Server, s *sim.Sim) map[string]handler {
+	return map[string]handler{
 		"ListContainerInstances":        op(s.ListContainerInstances),
 		"DescribeContainerInstances":    op(s.DescribeContainerInstances),
 		"ListServices":                  op(s.ListServices),
@@ -100,8 +113,58 @@ func New(s *sim.Sim, o Options) *Server {
 		"TagResource":                   op(s.TagResource),
 		"UntagResource":                 op(s.UntagResource),
 		"ListTagsForResource":           op(s.ListTagsForResource),
+		"ListClusters":                  op(srv.listClusters),
+		"DescribeClusters":              op(srv.describeClusters),
 	}
-	return srv
+}
+
+// Actions are the actions the endpoint serves, sorted.
+func Actions() []string { return slices.Sorted(maps.Keys(handlersFor(nil, nil))) }
+
+// listClusters answers with the one simulated cluster.
+func (srv *Server) listClusters(_ context.Context, _ *ecs.ListClustersInput, _ ...func(*ecs.Options)) (*ecs.ListClustersOutput, error) {
+	var arn string
+	srv.sim.View(func(c *cluster.Cluster) { arn = c.ARN })
+	return &ecs.ListClustersOutput{ClusterArns: []string{arn}}, nil
+}
+
+// describeClusters describes the simulated cluster by name or ARN (none named: the
+// cluster "default", as ECS assumes); any other is a MISSING failure.
+func (srv *Server) describeClusters(_ context.Context, in *ecs.DescribeClustersInput, _ ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error) {
+	names := in.Clusters
+	if len(names) == 0 {
+		names = []string{"default"}
+	}
+	out := &ecs.DescribeClustersOutput{}
+	srv.sim.View(func(c *cluster.Cluster) {
+		for _, n := range names {
+			if n != c.Name && n != c.ARN {
+				out.Failures = append(out.Failures, types.Failure{Arn: aws.String(n), Reason: aws.String("MISSING")})
+				continue
+			}
+			d := types.Cluster{ClusterArn: aws.String(c.ARN), ClusterName: aws.String(c.Name), Status: aws.String("ACTIVE")}
+			for _, i := range c.Instances() {
+				if i.Status != cluster.StatusInactive {
+					d.RegisteredContainerInstancesCount++
+				}
+			}
+			for _, t := range c.AllTasks() {
+				switch t.LastStatus {
+				case cluster.TaskRunning:
+					d.RunningTasksCount++
+				case cluster.TaskPending:
+					d.PendingTasksCount++
+				}
+			}
+			for _, sv := range c.Services() {
+				if sv.Status == cluster.ServiceActive {
+					d.ActiveServicesCount++
+				}
+			}
+			out.Clusters = append(out.Clusters, d)
+		}
+	})
+	return out, nil
 }
 
 // SetFaults replaces the faults; their counts start now.

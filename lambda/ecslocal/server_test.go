@@ -175,3 +175,41 @@ func TestListenIsLoopbackOnly(t *testing.T) {
 		l.Close()
 	}
 }
+
+// The first commands a person types: list the clusters, describe one.
+func TestListAndDescribeClusters(t *testing.T) {
+	_, url, snap := serve(t, "headline")
+	c := client(url, 1)
+	ctx := context.Background()
+	list, err := c.ListClusters(ctx, &ecs.ListClustersInput{})
+	if err != nil || len(list.ClusterArns) != 1 || list.ClusterArns[0] != snap.Cluster.ARN {
+		t.Fatalf("ListClusters = %v, %v", list, err)
+	}
+	desc, err := c.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{"demo", "nope"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(desc.Clusters) != 1 || aws.ToString(desc.Clusters[0].ClusterName) != "demo" || desc.Clusters[0].RegisteredContainerInstancesCount != 4 ||
+		desc.Clusters[0].RunningTasksCount != 34 || len(desc.Failures) != 1 || aws.ToString(desc.Failures[0].Reason) != "MISSING" {
+		t.Errorf("DescribeClusters = %+v, failures %+v", desc.Clusters, desc.Failures)
+	}
+}
+
+// A fault on an action the endpoint does not serve would never fire: refused.
+func TestFaultFlagsNameServedActions(t *testing.T) {
+	for arg, want := range map[string]string{
+		"listServices=2":   `unknown action "listServices": did you mean ListServices?`,
+		"NoSuchAction=3":   `unknown action "NoSuchAction": the endpoint serves`,
+		"ListServices=two": "want ACTION=N",
+	} {
+		var out, errOut bytes.Buffer
+		code := ecslocal.Main(context.Background(), []string{"-cluster", "../../testdata/snapshots/headline.json", "-throttle", arg}, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), want) {
+			t.Errorf("-throttle %s: exit %d, stderr %q; want 2 and %q", arg, code, errOut.String(), want)
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := ecslocal.Main(context.Background(), []string{"-cluster", "../../testdata/snapshots/headline.json", "-latency", "describeTasks=1s"}, &out, &errOut); code != 2 {
+		t.Errorf("-latency on an unknown action: exit %d", code)
+	}
+}
