@@ -21,7 +21,7 @@ ALARM_EMAIL ?=
 CDK_CONTEXT = $(if $(CLUSTER),-c clusterName=$(CLUSTER)) $(if $(filter true,$(DEMO)),-c demo=true) \
 	$(if $(SCHEDULE),-c schedule="$(SCHEDULE)") $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL))
 
-.PHONY: test fmt-check vet unit e2e fuzz soak build replay compare bench cover clean synth deploy diff destroy cdk
+.PHONY: test fmt-check vet unit e2e fuzz soak build build-local replay compare bench cover clean synth deploy diff destroy cdk
 
 test: fmt-check vet unit e2e fuzz
 
@@ -49,8 +49,14 @@ build:
 # The released binary (built for this machine) under a Lambda Runtime API harness,
 # against the ECS endpoint serving testdata snapshots (lambda/e2e; about a minute).
 e2e:
-	go vet -tags e2e ./lambda/e2e/
-	go test -count=1 -tags e2e ./lambda/e2e/
+	go vet -tags e2e ./lambda/e2e/ ./lambda/cmd/invoke/
+	go test -count=1 -tags e2e ./lambda/e2e/ ./lambda/cmd/invoke/
+
+# The function binary for this machine, for running it by hand (README, "Try it on
+# your own cluster"): go run ./lambda/cmd/invoke -bootstrap build/local/bootstrap EVENT.json
+build-local:
+	mkdir -p build/local
+	CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -o build/local/bootstrap ./lambda/cmd/rebalancer
 
 # Native Go fuzzing of every input the project reads: events, snapshots, configuration,
 # the replay command's arguments and event files. Briefly in make test; longer with
