@@ -108,7 +108,7 @@ deploy: $(CDK)
 	$(CDK) deploy --no-notices $(CDK_CONTEXT) --all
 
 diff: $(CDK)
-	$(CDK) diff --no-notices $(CDK_CONTEXT) --all
+	$(CDK) diff --no-notices $(CDK_CONTEXT)
 
 destroy: $(CDK)
 	$(CDK) destroy --no-notices $(CDK_CONTEXT) --all
