@@ -63,9 +63,12 @@ func Execute(ctx context.Context, strategy string, chosen plan.Outcome, goal flo
 				run.Ended = "no instance left that can be drained"
 				return run, nil
 			}
+			var ids []string
 			for _, i := range picked {
-				run.Instances = append(run.Instances, i.EC2InstanceID)
+				ids = append(ids, i.EC2InstanceID)
 			}
+			run.Instances = append(run.Instances, ids...)
+			run.DrainRounds = append(run.DrainRounds, ids)
 			run.Rounds++
 			if err := ex.DrainRound(ctx, picked); errors.Is(err, ErrDrainMadeWorse) {
 				run.Ended = fmt.Sprintf("round %d stopped: %v", round+1, err)

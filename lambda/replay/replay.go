@@ -52,10 +52,15 @@ type Result struct {
 	Goal                float64        `json:"goal"`
 	DistributionBefore  map[string]int `json:"distributionBefore"`
 	DistributionAfter   map[string]int `json:"distributionAfter"`
-	ServicesRedeployed  []string       `json:"servicesRedeployed"`
+	// What the rebalancer did: empty in dry run, where Planned says what it would do.
+	ServicesRedeployed []string `json:"servicesRedeployed"`
 	// TasksMoved is what a move did per service.
 	TasksMoved       []plan.MoveResult `json:"tasksMoved,omitempty"`
 	InstancesDrained []string          `json:"instancesDrained"`
+	// DrainRounds are the instances of each drain round.
+	DrainRounds [][]string `json:"drainRounds,omitempty"`
+	// Planned is, in dry run, what the rebalancer would have done.
+	Planned          *Planned          `json:"planned,omitempty"`
 	TasksStarted     int               `json:"tasksStarted"`
 	TasksStopped     int               `json:"tasksStopped"`
 	MinMoves         int               `json:"minMoves"`
@@ -73,6 +78,14 @@ type Result struct {
 	order           []*cluster.Instance // instances in registration order, for the report
 	zones           map[string]string   // EC2 ID -> zone
 	report          rebalance.Report
+}
+
+// Planned is what a dry run would have done.
+type Planned struct {
+	ServicesRedeployed []string          `json:"servicesRedeployed,omitempty"`
+	InstancesDrained   []string          `json:"instancesDrained,omitempty"`
+	DrainRounds        [][]string        `json:"drainRounds,omitempty"`
+	TasksMoved         []plan.MoveResult `json:"tasksMoved,omitempty"`
 }
 
 // Main runs the command: args without the program name. It returns the exit status.
@@ -252,9 +265,14 @@ func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event) []Result {
 		if rep.Error != "" && r.Error == "" {
 			r.Error = rep.Error
 		}
-		r.ServicesRedeployed, r.InstancesDrained = nonNil(rep.Run.Services), nonNil(rep.Run.Instances)
+		r.ServicesRedeployed, r.InstancesDrained, r.DrainRounds = nonNil(rep.Run.Services), nonNil(rep.Run.Instances), rep.Run.DrainRounds
 		if len(rep.Run.Results) > 0 {
 			r.ServicesRedeployed, r.TasksMoved = []string{}, rep.Run.Results
+		}
+		if cfg.DryRun && rep.Action != plan.ActionSkip {
+			// Nothing happened: what the prediction's run did is what it would do.
+			r.Planned = &Planned{ServicesRedeployed: r.ServicesRedeployed, InstancesDrained: r.InstancesDrained, DrainRounds: r.DrainRounds, TasksMoved: r.TasksMoved}
+			r.ServicesRedeployed, r.InstancesDrained, r.DrainRounds, r.TasksMoved = []string{}, []string{}, nil, nil
 		}
 		if rep.Action == plan.ActionSkip {
 			r.COVPredicted, r.PredictedCOVLow, r.PredictedCOVHigh = r.COVBefore, r.COVBefore, r.COVBefore

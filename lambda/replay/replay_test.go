@@ -170,10 +170,35 @@ func TestClockStartsAtTheFirstEventWithoutNow(t *testing.T) {
 	}
 }
 
+// A dry run says what it would do, apart from what it did (nothing).
 func TestDryRunReplay(t *testing.T) {
 	code, out, _ := run(t, map[string]string{"DRY_RUN": "true"}, "-json", "-cluster", headline, join)
-	if code != 0 || !strings.Contains(out, `"mutatingCalls":0`) || !strings.Contains(out, `"dryRun":true`) || !strings.Contains(out, `"servicesRedeployed":["web"]`) {
+	var r struct {
+		MutatingCalls      int      `json:"mutatingCalls"`
+		DryRun             bool     `json:"dryRun"`
+		ServicesRedeployed []string `json:"servicesRedeployed"`
+		Planned            struct {
+			ServicesRedeployed []string `json:"servicesRedeployed"`
+		} `json:"planned"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil {
+		t.Fatalf("exit %d, %v: %s", code, err, out)
+	}
+	if r.MutatingCalls != 0 || !r.DryRun || len(r.ServicesRedeployed) != 0 || !cmp.Equal(r.Planned.ServicesRedeployed, []string{"web"}) {
 		t.Errorf("dry run: %s", out)
+	}
+	_, text, _ := run(t, map[string]string{"DRY_RUN": "true"}, "-cluster", headline, join)
+	if !strings.Contains(text, "\nwould redeploy web\n") || strings.Contains(text, "\nredeployed") {
+		t.Errorf("dry run text:\n%s", text)
+	}
+}
+
+// A skip on a cluster that moves by itself says the tasks were not the rebalancer's.
+func TestSkipSaysTheTasksWereTheClusters(t *testing.T) {
+	// mixed.json has a deployment rolling; a forced drain there is predicted not to help.
+	_, text, _ := run(t, map[string]string{"STRATEGY": "drain"}, "-cluster", "../../testdata/snapshots/mixed.json", "../../testdata/events/mixed-join.json")
+	if !strings.Contains(text, "decision   SKIP") || !strings.Contains(text, "all by the cluster itself") {
+		t.Errorf("text:\n%s", text)
 	}
 }
 

@@ -36,18 +36,33 @@ func WriteText(w io.Writer, r Result, cfg config.Config) {
 		}
 		p("untouched  %s", strings.Join(parts, ", "))
 	}
-	if len(r.ServicesRedeployed) > 0 {
-		p("redeployed %s", strings.Join(r.ServicesRedeployed, ", "))
+	verb := map[string]string{"redeploy": "redeployed", "move": "moved", "drain": "drained"}
+	redeployed, moved, drained, rounds := r.ServicesRedeployed, r.TasksMoved, r.InstancesDrained, r.DrainRounds
+	if r.Planned != nil {
+		for k := range verb {
+			verb[k] = "would " + k
+		}
+		redeployed, moved, drained, rounds = r.Planned.ServicesRedeployed, r.Planned.TasksMoved, r.Planned.InstancesDrained, r.Planned.DrainRounds
 	}
-	for _, m := range r.TasksMoved {
-		line := fmt.Sprintf("moved      %s: %d task(s), start first (%d started, %d given back)", m.Service, m.Moved, m.Started, m.Returned)
+	if len(redeployed) > 0 {
+		p("%s %s", label(verb["redeploy"]), strings.Join(redeployed, ", "))
+	}
+	for _, m := range moved {
+		line := fmt.Sprintf("%s %s: %d task(s), start first (%d started, %d given back)", label(verb["move"]), m.Service, m.Moved, m.Started, m.Returned)
 		if m.Ended != "" {
 			line += "; " + m.Ended
 		}
 		p("%s", line)
 	}
-	if len(r.InstancesDrained) > 0 {
-		p("drained    %s", strings.Join(r.InstancesDrained, ", "))
+	switch {
+	case len(rounds) > 1:
+		var parts []string
+		for k, ids := range rounds {
+			parts = append(parts, fmt.Sprintf("round %d: %s", k+1, strings.Join(ids, ", ")))
+		}
+		p("%s %s", label(verb["drain"]), strings.Join(parts, "; "))
+	case len(drained) > 0:
+		p("%s %s", label(verb["drain"]), strings.Join(drained, ", "))
 	}
 	p("")
 	scale := 1
@@ -79,7 +94,11 @@ func WriteText(w io.Writer, r Result, cfg config.Config) {
 		goal = fmt.Sprintf("; goal %.2f%%", r.Goal)
 	}
 	p("reachable  floor %.2f%% (the lowest the services' own placement allows)%s; %d moves away before, %d after", r.COVFloor, goal, r.ReachableMoves, r.ReachableMovesAfter)
-	p("tasks      %d started, %d stopped; minMoves %d (the fewest moves that balance it, ignoring placement)", r.TasksStarted, r.TasksStopped, r.MinMoves)
+	own := ""
+	if r.Decision == plan.ActionSkip && r.TasksStarted+r.TasksStopped > 0 {
+		own = "; all by the cluster itself (deployments already in flight): the rebalancer did nothing"
+	}
+	p("tasks      %d started, %d stopped; minMoves %d (the fewest moves that balance it, ignoring placement)%s", r.TasksStarted, r.TasksStopped, r.MinMoves, own)
 	total := 0
 	var calls []string
 	for _, k := range sortedKeys(r.APICalls) {
@@ -125,3 +144,6 @@ func bar(n int, ok bool, scale int) string {
 	w := n * barWidth / scale
 	return fmt.Sprintf("%s%s %3d", strings.Repeat("█", w), strings.Repeat(" ", barWidth-w), n)
 }
+
+// label pads a line's label to the report's column (longer ones push it).
+func label(s string) string { return fmt.Sprintf("%-10s", s) }
