@@ -84,6 +84,7 @@ type Actor struct {
 	observe func(ctx context.Context) ([]cluster.InstanceCount, error)
 	readAll func(ctx context.Context) (*cluster.Cluster, error)
 
+	dry        bool // write is a Recorder: nothing reaches ECS
 	redeployed map[string]bool
 	moved      map[string]bool // services moved this invocation
 	movedTasks int
@@ -95,6 +96,7 @@ type Actor struct {
 // (the same client in production; a Recorder in dry run).
 func New(read ecsclient.ReadAPI, write ecsclient.WriteAPI, clusterID string, clock Clock, cfg config.Config, log *slog.Logger) *Actor {
 	a := &Actor{read: read, write: write, cluster: clusterID, clock: clock, cfg: cfg, log: log, redeployed: map[string]bool{}, moved: map[string]bool{}}
+	_, a.dry = write.(*Recorder)
 	a.observe = func(ctx context.Context) ([]cluster.InstanceCount, error) {
 		return ecsclient.ReadInstances(ctx, read, clusterID)
 	}
@@ -132,12 +134,30 @@ func (a *Actor) Now() time.Time { return a.clock.Now() }
 // Observe reads every instance and its running-task count again.
 func (a *Actor) Observe(ctx context.Context) ([]cluster.InstanceCount, error) { return a.observe(ctx) }
 
+// Keys of the log line each action writes as it happens (the same names as Action's
+// JSON, which the decision record carries at the end).
+const (
+	LogAction = "action"
+	LogKind   = "kind"
+	LogTarget = "target"
+	LogError  = "error"
+	LogDryRun = "dryRun"
+)
+
+// record notes an action for the decision record and logs it at once: a run can last
+// ten minutes, and an operator watching the log sees each call as it is made.
 func (a *Actor) record(kind, target string, err error) {
 	act := Action{At: a.clock.Now(), Kind: kind, Target: target}
+	attrs := []any{slog.String(LogKind, kind), slog.String(LogTarget, target)}
 	if err != nil {
 		act.Error = err.Error()
+		attrs = append(attrs, slog.String(LogError, act.Error))
+	}
+	if a.dry {
+		attrs = append(attrs, slog.Bool(LogDryRun, true))
 	}
 	a.actions = append(a.actions, act)
+	a.log.Info(LogAction, attrs...)
 }
 
 // remaining is the time left before ctx's deadline (a long time without one).

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	ct "github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster/clustertest"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
@@ -422,9 +423,32 @@ func TestDecisionRecordAndMetrics(t *testing.T) {
 	if _, err := h.deliver(readEvent(t, "headline-join")); err != nil {
 		t.Fatal(err)
 	}
+	// One JSON line per action as it happens, then the decision record.
 	var rec map[string]any
-	if err := json.Unmarshal(h.logs.Bytes(), &rec); err != nil {
-		t.Fatalf("not one JSON record: %v\n%s", err, h.logs)
+	var actions []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not a JSON line: %v\n%s", err, line)
+		}
+		switch m["msg"] {
+		case "decision":
+			if rec != nil {
+				t.Fatal("two decision records")
+			}
+			rec = m
+		case act.LogAction:
+			if rec != nil {
+				t.Error("an action logged after the decision record")
+			}
+			actions = append(actions, m)
+		}
+	}
+	if rec == nil {
+		t.Fatalf("no decision record:\n%s", h.logs)
+	}
+	if len(actions) != 1 || actions[0][act.LogKind] != "redeploy" || actions[0][act.LogTarget] != "web" {
+		t.Errorf("action lines: %v", actions)
 	}
 	for _, k := range []string{"cluster", "containerInstanceArn", "ec2InstanceId", "decision", "reason", "covBefore", "covPredicted", "services", "instances", "dryRun",
 		"covPredictedLow", "covPredictedHigh", "covFloor", "reachableMoves", "goal", "samples"} {
