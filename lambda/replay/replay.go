@@ -95,8 +95,10 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	snapPath := fs.String("cluster", "", "cluster snapshot (README, Snapshots)")
 	asJSON := fs.Bool("json", false, "print one JSON object per event")
 	seed := fs.Int64("seed", -1, "the simulated world's seed (default: the snapshot's simulation.seed)")
+	like := fs.String("add-instance", "", "what-if: a new empty instance shaped like this one (an EC2 instance ID, or a zone) joins at the snapshot's time")
+	scheduled := fs.Bool("scheduled", false, "what-if: the schedule fires at the snapshot's time")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: replay -cluster SNAPSHOT.json [-json] [-seed N] EVENT.json...")
+		fmt.Fprintln(stderr, "usage: replay -cluster SNAPSHOT.json [-json] [-seed N] [-add-instance ID|ZONE] [-scheduled] [EVENT.json...]")
 		fmt.Fprintln(stderr, "Configuration comes from the same environment variables as the Lambda (STRATEGY, COV_PERCENT, DRY_RUN, ...).")
 		fs.PrintDefaults()
 	}
@@ -117,7 +119,7 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "replay: "+format+"\n", a...)
 		return ExitBadInput
 	}
-	if *snapPath == "" || len(files) == 0 {
+	if *snapPath == "" || len(files) == 0 && *like == "" && !*scheduled {
 		fs.Usage()
 		return ExitBadInput
 	}
@@ -133,6 +135,28 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail("%s", oneLine(err))
 	}
+	// The what-ifs happen at the snapshot's time (else the first event's, else now),
+	// before the recorded events.
+	at := snap.Simulation.Now
+	if at.IsZero() && (*like != "" || *scheduled) {
+		at = time.Now().UTC().Truncate(time.Second)
+		if len(events) > 0 {
+			at = events[0].Time
+		}
+		snap.Simulation.Now = at
+	}
+	var whatIf []Event
+	if *like != "" {
+		ev, err := addInstanceLike(snap.Cluster, *like, at)
+		if err != nil {
+			return fail("%s", err)
+		}
+		whatIf = append(whatIf, ev)
+	}
+	if *scheduled {
+		whatIf = append(whatIf, scheduleNow(snap.Cluster, at))
+	}
+	events = append(whatIf, events...)
 	for _, c := range cfg.Clusters {
 		if c != snap.Cluster.Name && c != snap.Cluster.ARN {
 			return fail("CLUSTERS names %s, but the snapshot holds only cluster %s: the replay simulates that one (unset CLUSTERS, or capture %s with the snapshot command)", c, snap.Cluster.Name, c)

@@ -72,7 +72,7 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"event that is not JSON", nil, []string{"-cluster", headline, "../../testdata/events/malformed.json"}, "replay: ../../testdata/events/malformed.json: invalid JSON"},
 		{"event for an instance the snapshot lacks", nil, []string{"-cluster", headline, stranger}, "container instance arn:aws:ecs:us-east-1:111122223333:container-instance/demo/ffffffffffffffffffffffffffffffff is not in the snapshot"},
 		{"bad configuration", map[string]string{"COV_PERCENT": "-1", "STRATEGY": "x"}, []string{"-cluster", headline, join}, "replay: configuration: "},
-		{"no events", nil, []string{"-cluster", headline}, "usage: replay -cluster SNAPSHOT.json [-json] [-seed N] EVENT.json..."},
+		{"no events", nil, []string{"-cluster", headline}, "usage: replay -cluster SNAPSHOT.json [-json] [-seed N] [-add-instance ID|ZONE] [-scheduled] [EVENT.json...]"},
 		{"unknown flag", nil, []string{"-verbose", "-cluster", headline, join}, "flag provided but not defined"},
 		{"CLUSTERS names a cluster the snapshot does not hold", map[string]string{"CLUSTERS": "default"}, []string{"-cluster", headline, join},
 			"replay: CLUSTERS names default, but the snapshot holds only cluster demo"},
@@ -218,5 +218,29 @@ func TestTextReport(t *testing.T) {
 	}
 	if diff := cmp.Diff(string(want), out); diff != "" {
 		t.Errorf("report (-golden +got; go test ./lambda/replay -update):\n%s", diff)
+	}
+}
+
+// What would it do on this cluster if an instance joined now, or the schedule fired?
+func TestWhatIf(t *testing.T) {
+	code, out, errOut := run(t, nil, "-cluster", headline, "-add-instance", "us-east-1b")
+	if code != 0 || !strings.Contains(out, "(what-if: ") || !strings.Contains(out, "shaped like i-000d7c0b76667f6d0") || !strings.Contains(out, "trigger    join of") {
+		t.Errorf("-add-instance ZONE: exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	code, out, _ = run(t, nil, "-cluster", headline, "-add-instance", "i-086bb020d55d9ef60", "-json")
+	var r struct {
+		DistributionBefore map[string]int `json:"distributionBefore"`
+		Trigger            string         `json:"trigger"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil || len(r.DistributionBefore) != 5 || !strings.HasPrefix(r.Trigger, "join of") {
+		t.Errorf("-add-instance ID: exit %d, %v, %+v", code, err, r)
+	}
+	code, out, _ = run(t, nil, "-cluster", headline, "-scheduled")
+	if code != 0 || !strings.Contains(out, "(what-if: the schedule fires)") || !strings.Contains(out, "trigger    scheduled check") {
+		t.Errorf("-scheduled: exit %d\n%s", code, out)
+	}
+	code, out, errOut = run(t, nil, "-cluster", headline, "-add-instance", "us-west-2a")
+	if code != replay.ExitBadInput || out != "" || !strings.Contains(errOut, "zones: us-east-1a, us-east-1b, us-east-1c") {
+		t.Errorf("an unknown zone: exit %d, stderr %q", code, errOut)
 	}
 }

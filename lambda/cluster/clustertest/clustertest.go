@@ -3,13 +3,13 @@
 package clustertest
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/event"
 )
 
 // Defaults of every builder.
@@ -317,19 +317,7 @@ func (b *Builder) Unchecked() *cluster.Cluster { return b.c }
 // JoinEvent is the EventBridge event ECS sends when instance i of c has joined, empty
 // and connected, as of at.
 func JoinEvent(c *cluster.Cluster, i *cluster.Instance, at time.Time) []byte {
-	b, err := json.Marshal(map[string]any{
-		"version": "0", "id": "join-" + i.EC2InstanceID, "detail-type": "ECS Container Instance State Change", "source": "aws.ecs",
-		"account": Account, "time": at.UTC().Format(time.RFC3339), "region": Region, "resources": []string{i.ARN},
-		"detail": map[string]any{
-			"agentConnected": true, "clusterArn": c.ARN, "containerInstanceArn": i.ARN, "ec2InstanceId": i.EC2InstanceID,
-			"status": "ACTIVE", "version": 1, "runningTasksCount": 0, "pendingTasksCount": 0, "registeredAt": i.RegisteredAt.UTC().Format(time.RFC3339),
-			"registeredResources": []any{}, "remainingResources": []any{}, "versionInfo": map[string]any{}, "updatedAt": at.UTC().Format(time.RFC3339),
-		},
-	})
-	if err != nil {
-		panic(err) // only maps of strings and numbers
-	}
-	return b
+	return event.Joined(Account, Region, c.ARN, i.ARN, i.EC2InstanceID, i.RegisteredAt, at)
 }
 
 // Loaded builds cluster "demo": one zone, one service "web", and instances running the
