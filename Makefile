@@ -21,7 +21,23 @@ ALARM_EMAIL ?=
 CDK_CONTEXT = $(if $(CLUSTER),-c clusterName=$(CLUSTER)) $(if $(filter true,$(DEMO)),-c demo=true) \
 	$(if $(SCHEDULE),-c schedule="$(SCHEDULE)") $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL))
 
-.PHONY: test fmt-check vet unit e2e fuzz soak build build-local replay compare bench cover clean synth deploy diff destroy cdk
+.PHONY: help test fmt-check vet unit e2e fuzz soak build build-local replay compare bench cover clean synth deploy diff destroy cdk
+
+help:
+	@echo "make test         gofmt check, go vet, unit tests (lambda and infra), the simulator under -race,"
+	@echo "                  the committed comparison check, make e2e, make fuzz (what CI runs)"
+	@echo "make replay       the headline scenario through the real handler and the simulator"
+	@echo "make compare      regenerate docs/comparison.{md,json} and the charts"
+	@echo "make e2e          the released binary against the local ECS endpoint"
+	@echo "make fuzz         native fuzzing of every input (FUZZTIME=3s each)"
+	@echo "make soak         the other-actors property test at length"
+	@echo "make bench        Go benchmarks"
+	@echo "make cover        coverage of the simulator"
+	@echo "make build        bootstrap for Lambda (provided.al2023, arm64)"
+	@echo "make build-local  bootstrap for this machine, for lambda/cmd/invoke"
+	@echo "make synth        synthesize the stacks offline"
+	@echo "make deploy CLUSTER=name [DEMO=true] [SCHEDULE=...] [ALARM_EMAIL=...]   deploy (also diff, destroy)"
+	@echo "make clean        remove build outputs"
 
 test: fmt-check vet unit e2e fuzz
 
