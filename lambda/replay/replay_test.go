@@ -244,3 +244,15 @@ func TestWhatIf(t *testing.T) {
 		t.Errorf("an unknown zone: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// A large cluster's report shows how many instances run how many tasks, not one bar
+// per instance.
+func TestLargeClusterReportIsShort(t *testing.T) {
+	code, out, errOut := run(t, nil, "-cluster", "../../testdata/snapshots/large.json", "../../testdata/events/large-join.json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if lines := strings.Count(out, "\n"); lines > 60 || !strings.Contains(out, "tasks per instance") || !strings.Contains(out, "changed most (") {
+		t.Errorf("%d lines:\n%s", lines, out)
+	}
+}

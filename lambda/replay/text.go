@@ -3,6 +3,7 @@ package replay
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,11 @@ import (
 )
 
 const barWidth = 24
+
+// manyInstances is where one bar per instance stops being readable: above it the
+// report shows how many instances run how many tasks, and the instances that changed
+// most.
+const manyInstances = 40
 
 // WriteText prints a result for a person: the trigger, the decision and why, the
 // predictions, the distribution before and after as bars, COV, tasks restarted next to
@@ -72,16 +78,20 @@ func WriteText(w io.Writer, r Result, cfg config.Config) {
 	for _, v := range r.DistributionAfter {
 		scale = max(scale, v)
 	}
-	p("%-21s %-11s %-*s %s", "instance", "zone", barWidth+4, "before", "after")
-	for _, i := range r.order {
-		id := i.EC2InstanceID
-		before, okB := r.DistributionBefore[id]
-		after, okA := r.DistributionAfter[id]
-		status := ""
-		if s := r.StatusAfter[id]; s != "ACTIVE" {
-			status = "  " + s
+	if len(r.order) > manyInstances {
+		writeHistogram(p, r)
+	} else {
+		p("%-21s %-11s %-*s %s", "instance", "zone", barWidth+4, "before", "after")
+		for _, i := range r.order {
+			id := i.EC2InstanceID
+			before, okB := r.DistributionBefore[id]
+			after, okA := r.DistributionAfter[id]
+			status := ""
+			if s := r.StatusAfter[id]; s != "ACTIVE" {
+				status = "  " + s
+			}
+			p("%-21s %-11s %s %s%s", id, r.zones[id], bar(before, okB, scale), bar(after, okA, scale), status)
 		}
-		p("%-21s %-11s %s %s%s", id, r.zones[id], bar(before, okB, scale), bar(after, okA, scale), status)
 	}
 	p("")
 	predicted := fmt.Sprintf("%.2f%%", r.COVPredicted)
@@ -147,3 +157,73 @@ func bar(n int, ok bool, scale int) string {
 
 // label pads a line's label to the report's column (longer ones push it).
 func label(s string) string { return fmt.Sprintf("%-10s", s) }
+
+// writeHistogram prints, for a large cluster, how many ACTIVE instances run how many
+// tasks before and after (about a dozen bands), then the ten instances whose count
+// changed most.
+func writeHistogram(p func(string, ...any), r Result) {
+	top := 1
+	for _, v := range r.DistributionBefore {
+		top = max(top, v)
+	}
+	for _, v := range r.DistributionAfter {
+		top = max(top, v)
+	}
+	width := (top + 12) / 12
+	bands := top/width + 1
+	before, after := make([]int, bands), make([]int, bands)
+	for _, v := range r.DistributionBefore {
+		before[v/width]++
+	}
+	for _, v := range r.DistributionAfter {
+		after[v/width]++
+	}
+	most := 1
+	for k := range bands {
+		most = max(most, before[k], after[k])
+	}
+	p("%-21s %-*s %s", "tasks per instance", barWidth+4, "instances before", "instances after")
+	for k := range bands {
+		band := fmt.Sprintf("%d-%d", k*width, (k+1)*width-1)
+		if width == 1 {
+			band = fmt.Sprint(k)
+		}
+		p("%-21s %s %s", band, bar(before[k], true, most), bar(after[k], true, most))
+	}
+	type change struct {
+		id            string
+		before, after int
+	}
+	var changes []change
+	for _, i := range r.order {
+		id := i.EC2InstanceID
+		if b, a := r.DistributionBefore[id], r.DistributionAfter[id]; a != b {
+			changes = append(changes, change{id, b, a})
+		}
+	}
+	var down []string
+	for _, i := range r.order {
+		if st := r.StatusAfter[i.EC2InstanceID]; st != "" && st != "ACTIVE" {
+			down = append(down, i.EC2InstanceID+" "+st)
+		}
+	}
+	if len(down) > 0 {
+		p("not ACTIVE after: %s", strings.Join(down, ", "))
+	}
+	if len(changes) == 0 {
+		return
+	}
+	slices.SortStableFunc(changes, func(x, y change) int { return abs(y.after-y.before) - abs(x.after-x.before) })
+	p("")
+	p("changed most (%d of %d instances changed)", len(changes), len(r.order))
+	for _, c := range changes[:min(10, len(changes))] {
+		p("%-21s %-11s %3d -> %3d", c.id, r.zones[c.id], c.before, c.after)
+	}
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
