@@ -3,6 +3,7 @@
 package replay
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
@@ -97,8 +100,10 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	seed := fs.Int64("seed", -1, "the simulated world's seed (default: the snapshot's simulation.seed)")
 	like := fs.String("add-instance", "", "what-if: a new empty instance shaped like this one (an EC2 instance ID, or a zone) joins at the snapshot's time")
 	scheduled := fs.Bool("scheduled", false, "what-if: the schedule fires at the snapshot's time")
+	emf := fs.Bool("emf", false, "print the function's own output instead: its log lines (actions, the decision record) and the metric lines")
+	sweep := fs.String("sweep", "", "SETTING=V1,V2,...: one line per value (decision, tasks stopped, COV before and after)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: replay -cluster SNAPSHOT.json [-json] [-seed N] [-add-instance ID|ZONE] [-scheduled] [EVENT.json...]")
+		fmt.Fprintln(stderr, "usage: replay -cluster SNAPSHOT.json [-json|-emf] [-seed N] [-add-instance ID|ZONE] [-scheduled] [-sweep SETTING=V1,V2,...] [EVENT.json...]")
 		fmt.Fprintln(stderr, "Configuration comes from the same environment variables as the Lambda (STRATEGY, COV_PERCENT, DRY_RUN, ...).")
 		fs.PrintDefaults()
 	}
@@ -123,58 +128,107 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		fs.Usage()
 		return ExitBadInput
 	}
-	cfg, err := config.FromEnv(getenv)
-	if err != nil {
-		return fail("configuration: %s", oneLine(err))
-	}
-	snap, err := snapshot.Load(*snapPath)
-	if err != nil {
-		return fail("%s", oneLine(err))
-	}
-	events, err := loadEvents(files, snap.Cluster)
-	if err != nil {
-		return fail("%s", oneLine(err))
-	}
-	// The what-ifs happen at the snapshot's time (else the first event's, else now),
-	// before the recorded events.
-	at := snap.Simulation.Now
-	if at.IsZero() && (*like != "" || *scheduled) {
-		at = time.Now().UTC().Truncate(time.Second)
-		if len(events) > 0 {
-			at = events[0].Time
-		}
-		snap.Simulation.Now = at
-	}
-	var whatIf []Event
-	if *like != "" {
-		ev, err := addInstanceLike(snap.Cluster, *like, at)
+	// prepare reads the configuration (through env), the snapshot and the events, and
+	// adds the what-ifs: once, or once per value of a -sweep (the run changes the
+	// snapshot's cluster).
+	prepare := func(env func(string) string) (config.Config, *snapshot.Snapshot, []Event, error) {
+		cfg, err := config.FromEnv(env)
 		if err != nil {
-			return fail("%s", err)
+			return cfg, nil, nil, fmt.Errorf("configuration: %s", oneLine(err))
 		}
-		whatIf = append(whatIf, ev)
-	}
-	if *scheduled {
-		whatIf = append(whatIf, scheduleNow(snap.Cluster, at))
-	}
-	events = append(whatIf, events...)
-	for _, c := range cfg.Clusters {
-		if c != snap.Cluster.Name && c != snap.Cluster.ARN {
-			return fail("CLUSTERS names %s, but the snapshot holds only cluster %s: the replay simulates that one (unset CLUSTERS, or capture %s with the snapshot command)", c, snap.Cluster.Name, c)
+		snap, err := snapshot.Load(*snapPath)
+		if err != nil {
+			return cfg, nil, nil, errors.New(oneLine(err))
 		}
+		events, err := loadEvents(files, snap.Cluster)
+		if err != nil {
+			return cfg, nil, nil, errors.New(oneLine(err))
+		}
+		// The what-ifs happen at the snapshot's time (else the first event's, else
+		// now), before the recorded events.
+		at := snap.Simulation.Now
+		if at.IsZero() && (*like != "" || *scheduled) {
+			at = time.Now().UTC().Truncate(time.Second)
+			if len(events) > 0 {
+				at = events[0].Time
+			}
+			snap.Simulation.Now = at
+		}
+		var whatIf []Event
+		if *like != "" {
+			ev, err := addInstanceLike(snap.Cluster, *like, at)
+			if err != nil {
+				return cfg, nil, nil, err
+			}
+			whatIf = append(whatIf, ev)
+		}
+		if *scheduled {
+			whatIf = append(whatIf, scheduleNow(snap.Cluster, at))
+		}
+		events = append(whatIf, events...)
+		for _, c := range cfg.Clusters {
+			if c != snap.Cluster.Name && c != snap.Cluster.ARN {
+				return cfg, nil, nil, fmt.Errorf("CLUSTERS names %s, but the snapshot holds only cluster %s: the replay simulates that one (unset CLUSTERS, or capture %s with the snapshot command)", c, snap.Cluster.Name, c)
+			}
+		}
+		if len(cfg.Clusters) == 0 {
+			// The simulated cluster is the only one there is: other clusters' events
+			// are foreign.
+			cfg.Clusters = []string{snap.Cluster.Name}
+		}
+		if *seed >= 0 {
+			snap.Simulation.Seed = *seed
+		}
+		return cfg, snap, events, nil
 	}
-	if len(cfg.Clusters) == 0 {
-		// The simulated cluster is the only one there is: other clusters' events are
-		// foreign.
-		cfg.Clusters = []string{snap.Cluster.Name}
+
+	if *sweep != "" {
+		name, values, ok := strings.Cut(*sweep, "=")
+		if !ok || !slices.Contains(config.Names(), name) || values == "" {
+			return fail("-sweep %q: want SETTING=V1,V2,... with one of %s", *sweep, strings.Join(config.Names(), ", "))
+		}
+		type line struct {
+			value string
+			res   []Result
+		}
+		var lines []line
+		for v := range strings.SplitSeq(values, ",") {
+			v = strings.TrimSpace(v)
+			cfg, snap, events, err := prepare(func(k string) string {
+				if k == name {
+					return v
+				}
+				return getenv(k)
+			})
+			if err != nil {
+				return fail("%s=%s: %s", name, v, err)
+			}
+			lines = append(lines, line{v, RunTo(cfg, snap, events, nil)})
+		}
+		for _, l := range lines {
+			for _, r := range l.res {
+				restarts := r.TasksStopped
+				fmt.Fprintf(stdout, "%s=%-8s %-22s %4d tasks stopped, COV %6.2f%% -> %6.2f%%  (%s)\n", name, l.value, r.Decision, restarts, r.COVBefore, r.COVAfter, r.Event)
+			}
+		}
+		return 0
 	}
-	if *seed >= 0 {
-		snap.Simulation.Seed = *seed
+
+	cfg, snap, events, err := prepare(getenv)
+	if err != nil {
+		return fail("%s", err)
 	}
-	for _, r := range Run(cfg, snap, events) {
-		if *asJSON {
+	var emfOut io.Writer
+	if *emf {
+		emfOut = stdout
+	}
+	for _, r := range RunTo(cfg, snap, events, emfOut) {
+		switch {
+		case *emf:
+		case *asJSON:
 			b, _ := json.Marshal(r)
 			fmt.Fprintln(stdout, string(b))
-		} else {
+		default:
 			WriteText(stdout, r, cfg)
 		}
 	}
@@ -232,6 +286,13 @@ func loadEvents(paths []string, c *cluster.Cluster) ([]Event, error) {
 // is delivered at the later of its time and the clock, and after the handler returns
 // the cluster runs on until it settles (at most an hour).
 func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event) []Result {
+	return RunTo(cfg, snap, events, nil)
+}
+
+// RunTo is Run that also writes, when emf is not nil, what the function itself would
+// write to its log stream: the action lines, the decision record and the embedded
+// metric format lines.
+func RunTo(cfg config.Config, snap *snapshot.Snapshot, events []Event, emf io.Writer) []Result {
 	start := snap.Simulation.Now
 	if start.IsZero() && len(events) > 0 {
 		start = events[0].Time
@@ -241,7 +302,8 @@ func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event) []Result {
 	s := sim.New(snap.Cluster, opts)
 	h := rebalance.New(rebalance.Options{
 		Config: cfg, API: s, Clock: s, TaskStart: opts.TaskStart,
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		// The function's own log format (timestamp, message), as lambdacontext writes it.
+		Log: slog.New(slog.NewJSONHandler(cmp.Or(emf, io.Discard), &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr})), Metrics: emf,
 	})
 
 	var results []Result

@@ -72,7 +72,7 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"event that is not JSON", nil, []string{"-cluster", headline, "../../testdata/events/malformed.json"}, "replay: ../../testdata/events/malformed.json: invalid JSON"},
 		{"event for an instance the snapshot lacks", nil, []string{"-cluster", headline, stranger}, "container instance arn:aws:ecs:us-east-1:111122223333:container-instance/demo/ffffffffffffffffffffffffffffffff is not in the snapshot"},
 		{"bad configuration", map[string]string{"COV_PERCENT": "-1", "STRATEGY": "x"}, []string{"-cluster", headline, join}, "replay: configuration: "},
-		{"no events", nil, []string{"-cluster", headline}, "usage: replay -cluster SNAPSHOT.json [-json] [-seed N] [-add-instance ID|ZONE] [-scheduled] [EVENT.json...]"},
+		{"no events", nil, []string{"-cluster", headline}, "usage: replay -cluster SNAPSHOT.json [-json|-emf] [-seed N] [-add-instance ID|ZONE] [-scheduled] [-sweep SETTING=V1,V2,...] [EVENT.json...]"},
 		{"unknown flag", nil, []string{"-verbose", "-cluster", headline, join}, "flag provided but not defined"},
 		{"CLUSTERS names a cluster the snapshot does not hold", map[string]string{"CLUSTERS": "default"}, []string{"-cluster", headline, join},
 			"replay: CLUSTERS names default, but the snapshot holds only cluster demo"},
@@ -254,5 +254,45 @@ func TestLargeClusterReportIsShort(t *testing.T) {
 	}
 	if lines := strings.Count(out, "\n"); lines > 60 || !strings.Contains(out, "tasks per instance") || !strings.Contains(out, "changed most (") {
 		t.Errorf("%d lines:\n%s", lines, out)
+	}
+}
+
+// -emf prints what the function itself writes: the action lines, the decision record
+// and the metric line, in the function's format.
+func TestEMF(t *testing.T) {
+	code, out, errOut := run(t, nil, "-cluster", headline, "-emf", join)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var kinds []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not a JSON line: %q", line)
+		}
+		switch {
+		case m["message"] != nil:
+			kinds = append(kinds, m["message"].(string))
+		case m["_aws"] != nil:
+			kinds = append(kinds, "metrics")
+		}
+	}
+	if diff := cmp.Diff([]string{"action", "decision", "metrics"}, kinds); diff != "" {
+		t.Errorf("lines (-want +got):\n%s\n%s", diff, out)
+	}
+}
+
+// -sweep runs the same events once per value of one setting, one line each.
+func TestSweep(t *testing.T) {
+	code, out, errOut := run(t, nil, "-cluster", headline, "-sweep", "COV_PERCENT=10,60", join)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "COV_PERCENT=10") || !strings.Contains(lines[0], "force-new-deployment") ||
+		!strings.Contains(lines[1], "skip") {
+		t.Errorf("exit %d, stderr %q:\n%s", code, errOut, out)
+	}
+	for _, bad := range []string{"COV_PRECENT=10", "COV_PERCENT", "COV_PERCENT=10,abc"} {
+		if code, _, errOut := run(t, nil, "-cluster", headline, "-sweep", bad, join); code != replay.ExitBadInput || errOut == "" {
+			t.Errorf("-sweep %s: exit %d, stderr %q", bad, code, errOut)
+		}
 	}
 }
