@@ -21,7 +21,7 @@ ALARM_EMAIL ?=
 CDK_CONTEXT = $(if $(CLUSTER),-c clusterName=$(CLUSTER)) $(if $(filter true,$(DEMO)),-c demo=true) \
 	$(if $(SCHEDULE),-c schedule="$(SCHEDULE)") $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL))
 
-.PHONY: help test fmt-check vet unit e2e fuzz soak build build-local replay compare bench cover clean synth deploy diff destroy cdk
+.PHONY: help pause resume test fmt-check vet unit e2e fuzz soak build build-local replay compare bench cover clean synth deploy diff destroy cdk
 
 help:
 	@echo "make test         gofmt check, go vet, unit tests (lambda and infra), the simulator under -race,"
@@ -37,6 +37,7 @@ help:
 	@echo "make build-local  bootstrap for this machine, for lambda/cmd/invoke"
 	@echo "make synth        synthesize the stacks offline"
 	@echo "make deploy CLUSTER=name [DEMO=true] [SCHEDULE=...] [ALARM_EMAIL=...]   deploy (also diff, destroy)"
+	@echo "make pause CLUSTER=name   disable the rules that invoke the function (make resume: enable them)"
 	@echo "make clean        remove build outputs"
 
 test: fmt-check vet unit e2e fuzz
@@ -128,6 +129,19 @@ diff: $(CDK)
 
 destroy: $(CDK)
 	$(CDK) destroy --no-notices $(CDK_CONTEXT) --all
+
+# The kill switch: disable (or enable again) the rules that invoke the function, from
+# the stack's outputs. A run in flight finishes on its own (every way out undoes what
+# it did); nothing new starts. make pause CLUSTER=prod | make pause DEMO=true
+STACK = $(if $(filter true,$(DEMO)),EcsRebalancerDemo,EcsRebalancer-$(CLUSTER))
+RULES = aws cloudformation describe-stacks --stack-name $(STACK) --output text \
+	--query "Stacks[0].Outputs[?OutputKey=='RebalancerJoinRuleName' || OutputKey=='RebalancerScheduleRuleName'].OutputValue"
+
+pause:
+	@for r in $$($(RULES)); do aws events disable-rule --name $$r && echo "disabled $$r"; done
+
+resume:
+	@for r in $$($(RULES)); do aws events enable-rule --name $$r && echo "enabled $$r"; done
 
 clean:
 	rm -rf build cdk.out

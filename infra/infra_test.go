@@ -493,3 +493,23 @@ func TestDemoStack(t *testing.T) {
 		one(t, tpl, "AWS::Lambda::Function")
 	}
 }
+
+// The runbook's handles: the stack outputs (fixed keys, for make pause and resume) and
+// a dashboard of what the rebalancer did.
+func TestOutputsAndDashboard(t *testing.T) {
+	for _, s := range synth(t, infra.AppOptions{ClusterName: "prod", Schedule: "rate(1 hour)"}) {
+		tpl := template(t, s)
+		outputs, _ := tpl["Outputs"].(map[string]any)
+		for _, k := range []string{infra.OutputFunction, infra.OutputJoinRule, infra.OutputSchedule, infra.OutputQueue, infra.OutputDashboard} {
+			if _, ok := outputs[k]; !ok {
+				t.Errorf("no output %s (outputs: %v)", k, outputs)
+			}
+		}
+		body := resolve(one(t, tpl, "AWS::CloudWatch::Dashboard")["DashboardBody"])
+		for _, want := range []string{"ECSRebalancer", "Decisions", "TasksRestarted", "InstancesDrained", "COV", "Errors", "ApproximateNumberOfMessagesVisible", "filter message"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("dashboard lacks %s: %.300s", want, body)
+			}
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/rebalance"
 )
 
 // DefaultBootstrapDir is where `make build` puts the Lambda binary.
@@ -55,7 +56,18 @@ type Rebalancer struct {
 	DeadLetterQueue awssqs.Queue
 	ErrorsAlarm     awscloudwatch.Alarm
 	DLQAlarm        awscloudwatch.Alarm
+	Dashboard       awscloudwatch.Dashboard
 }
+
+// Stack outputs, with fixed logical IDs so a runbook (make pause, make resume) can
+// look them up: one Rebalancer per stack.
+const (
+	OutputFunction  = "RebalancerFunctionName"
+	OutputJoinRule  = "RebalancerJoinRuleName"
+	OutputSchedule  = "RebalancerScheduleRuleName"
+	OutputQueue     = "RebalancerDeadLetterQueueUrl"
+	OutputDashboard = "RebalancerDashboardName"
+)
 
 // Validate checks props and returns every problem, the settings' included (the same
 // validation the function runs at cold start).
@@ -173,6 +185,18 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 		r.DLQAlarm.AddAlarmAction(props.AlarmAction)
 	}
 
+	r.Dashboard = dashboard(c, r, logGroup)
+	output := func(id string, value *string, what string) {
+		awscdk.NewCfnOutput(c, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(what)}).OverrideLogicalId(jsii.String(id))
+	}
+	output(OutputFunction, r.Function.FunctionName(), "the rebalancer's function")
+	output(OutputJoinRule, r.Rule.RuleName(), "the rule that delivers joins: disable it to pause the rebalancer (make pause)")
+	if r.ScheduleRule != nil {
+		output(OutputSchedule, r.ScheduleRule.RuleName(), "the schedule's rule")
+	}
+	output(OutputQueue, r.DeadLetterQueue.QueueUrl(), "events the function never handled")
+	output(OutputDashboard, r.Dashboard.DashboardName(), "decisions, restarts, COV, drains, errors")
+
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("ecs:ListServices supports no resource-level permission, and the container-instance, service and task actions are on * " +
@@ -185,6 +209,47 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 		AppliesTo: &[]interface{}{&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::.*:(service|task)\/.*\/\*$/`)}},
 	}}, jsii.Bool(true))
 	return r
+}
+
+// dashboard shows what the rebalancer did, from the metrics its decision records carry
+// (embedded metric format, namespace ECSRebalancer, one series per cluster) and the
+// function's own: decisions, tasks restarted, COV, instances drained, errors and the
+// dead-letter queue's depth, and the last decisions from the log group.
+func dashboard(scope constructs.Construct, r *Rebalancer, logs awslogs.ILogGroup) awscloudwatch.Dashboard {
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	perCluster := func(label, metric, stat string) awscloudwatch.IMetric {
+		return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Label:      jsii.String(label),
+			Expression: jsii.String(fmt.Sprintf(`SEARCH('{%s,Cluster} MetricName="%s"', '%s', 300)`, rebalance.MetricsNamespace, metric, stat)),
+			Period:     five,
+		})
+	}
+	graph := func(title string, metrics ...awscloudwatch.IMetric) awscloudwatch.IWidget {
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &metrics, Width: jsii.Number(8)})
+	}
+	d := awscloudwatch.NewDashboard(scope, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{})
+	d.AddWidgets(
+		graph("Decisions", perCluster("decisions", "Decisions", "Sum")),
+		graph("Tasks restarted (predicted)", perCluster("restarts", "TasksRestarted", "Sum")),
+		graph("COV before acting (%)", perCluster("COV", "COV", "Average")),
+	)
+	d.AddWidgets(
+		graph("Instances drained", perCluster("drained", "InstancesDrained", "Sum")),
+		graph("Function errors", r.Function.MetricErrors(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})),
+		graph("Dead-letter queue", r.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")})),
+	)
+	d.AddWidgets(awscloudwatch.NewLogQueryWidget(&awscloudwatch.LogQueryWidgetProps{
+		Title:         jsii.String("Last decisions"),
+		LogGroupNames: &[]*string{logs.LogGroupName()},
+		QueryLines: &[]*string{
+			jsii.String("fields @timestamp, cluster, decision, reason, covBefore, covPredicted"),
+			jsii.String(`filter message = "decision"`),
+			jsii.String("sort @timestamp desc"),
+			jsii.String("limit 20"),
+		},
+		Width: jsii.Number(24),
+	}))
+	return d
 }
 
 // alarmOnAny alarms as soon as the metric reaches 1 in one period; no data is fine.
