@@ -289,7 +289,8 @@ func TestNextInvocationRepairsACrashedDrain(t *testing.T) {
 	draining := make(chan struct{}, 1)
 	w.srv.Sim().SetFaults(func(action string, n int) sim.Fault {
 		if action == "UpdateContainerInstancesState" && n == 1 {
-			draining <- struct{}{}
+			// Once the DRAINING call has been served: the instance is DRAINING.
+			return sim.Fault{After: func() { draining <- struct{}{} }}
 		}
 		return sim.Fault{}
 	})
@@ -301,7 +302,6 @@ func TestNextInvocationRepairsACrashedDrain(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatalf("the function never drained:\n%s", p.Logs())
 	}
-	time.Sleep(200 * time.Millisecond) // let the DRAINING call land
 	p.Kill()
 	w.srv.Sim().SetFaults(nil)
 	if n := countStatus(w, "DRAINING (marked)"); n != 1 {

@@ -431,3 +431,25 @@ func TestCallsAreRecorded(t *testing.T) {
 		t.Errorf("the failed call's error is not recorded: %+v", calls[1])
 	}
 }
+
+// A fault's After runs once the call took effect, before the answer: the state it sees
+// is the call's.
+func TestFaultAfterSeesTheCallServed(t *testing.T) {
+	b := ct.New("demo")
+	i := b.Instance("us-east-1a")
+	b.Instance("us-east-1b")
+	s := newSim(t, b)
+	var seen string
+	s.SetFaults(func(action string, n int) sim.Fault {
+		if action != "UpdateContainerInstancesState" {
+			return sim.Fault{}
+		}
+		return sim.Fault{After: func() { seen = i.Status }}
+	})
+	if _, err := s.UpdateContainerInstancesState(ctx, &ecs.UpdateContainerInstancesStateInput{Cluster: str("demo"), ContainerInstances: []string{i.ARN}, Status: "DRAINING"}); err != nil {
+		t.Fatal(err)
+	}
+	if seen != cluster.StatusDraining {
+		t.Errorf("After saw %q, want DRAINING", seen)
+	}
+}

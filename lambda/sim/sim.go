@@ -227,6 +227,10 @@ type Fault struct {
 	// Delay is virtual latency before the answer; a context deadline inside it fails
 	// the call with the context's error.
 	Delay time.Duration
+	// After, when set, runs once the call has been served (its effect is in the
+	// cluster) and before the answer goes back, under the simulator's lock: a test can
+	// act on a call that took, without sleeping. It must not call the simulator.
+	After func()
 }
 
 // FaultFunc decides the fault for the n-th call (from 1) of an action; the zero Fault
@@ -280,6 +284,9 @@ func serve[In, Out any](ctx context.Context, s *Sim, action string, in In, handl
 	}
 	if err == nil {
 		out, err = handle(f)
+		if f.After != nil {
+			f.After()
+		}
 	}
 	if err != nil {
 		err = opError(action, err)
