@@ -397,6 +397,15 @@ func ARNParts(arn string) (region, account string, ok bool) {
 	return p[3], p[4], true
 }
 
+// NameOf is the name in a cluster ARN (arn:aws:ecs:REGION:ACCOUNT:cluster/NAME), or id
+// itself when it is a name: the one parser of cluster identifiers.
+func NameOf(id string) string {
+	if k := strings.LastIndex(id, ":cluster/"); k >= 0 {
+		return id[k+len(":cluster/"):]
+	}
+	return id
+}
+
 // ClusterARNFor builds a cluster ARN.
 func ClusterARNFor(region, account, name string) string {
 	return fmt.Sprintf("arn:aws:ecs:%s:%s:cluster/%s", region, account, name)

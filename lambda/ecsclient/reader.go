@@ -213,7 +213,7 @@ func newCluster(clusterID string, instances []types.ContainerInstance, services 
 			}
 		}
 	}
-	name := clusterID[strings.LastIndexByte(clusterID, '/')+1:]
+	name := cluster.NameOf(clusterID)
 	region, account, ok := cluster.ARNParts(arn)
 	if !ok && len(instances) > 0 {
 		region, account, _ = cluster.ARNParts(aws.ToString(instances[0].ContainerInstanceArn))

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"slices"
 	"strings"
 	"time"
@@ -128,7 +129,7 @@ func (e Event) Classify(actsOn func(name, arn string) bool) Verdict {
 		return Verdict{Kind: Ignored, Reason: fmt.Sprintf("not a container instance state change: %q from %q", e.DetailType, e.Source)}
 	}
 	d := e.Instance
-	switch name := ClusterName(d.ClusterARN); {
+	switch name := cluster.NameOf(d.ClusterARN); {
 	case !actsOn(name, d.ClusterARN):
 		return Verdict{Kind: Ignored, Reason: "cluster " + name + " is not configured (CLUSTERS)"}
 	case d.Status != "ACTIVE":
@@ -137,12 +138,4 @@ func (e Event) Classify(actsOn func(name, arn string) bool) Verdict {
 		return Verdict{Kind: Ignored, Reason: "instance agent is disconnected"}
 	}
 	return Verdict{Kind: Candidate, Reason: "ACTIVE, agent connected"}
-}
-
-// ClusterName is the name in a cluster ARN (or the input, if it is a name).
-func ClusterName(arn string) string {
-	if k := strings.LastIndex(arn, ":cluster/"); k >= 0 {
-		return arn[k+len(":cluster/"):]
-	}
-	return arn
 }

@@ -2,6 +2,7 @@ package event_test
 
 import (
 	"errors"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"os"
 	"path/filepath"
 	"testing"
@@ -110,12 +111,12 @@ func TestDecodeMalformed(t *testing.T) {
 	}
 }
 
-func TestClusterName(t *testing.T) {
+func TestClusterNameOfAnEventsARN(t *testing.T) {
 	for in, want := range map[string]string{
 		"arn:aws:ecs:us-east-1:111122223333:cluster/demo": "demo",
 		"demo": "demo",
 	} {
-		if got := event.ClusterName(in); got != want {
+		if got := cluster.NameOf(in); got != want {
 			t.Errorf("ClusterName(%q) = %q", in, got)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/event"
@@ -80,7 +81,7 @@ func (h *Handler) Process(ctx context.Context, raw []byte) ([]Report, error) {
 	case event.Ignored:
 		r := Report{Decision: plan.Decision{Action: plan.ActionSkip, Reason: "ignored: " + v.Reason}, DryRun: h.cfg.DryRun}
 		if ev.Instance != nil {
-			r.Cluster, r.ContainerInstanceARN, r.EC2InstanceID = event.ClusterName(ev.Instance.ClusterARN), ev.Instance.ContainerInstanceARN, ev.Instance.EC2InstanceID
+			r.Cluster, r.ContainerInstanceARN, r.EC2InstanceID = cluster.NameOf(ev.Instance.ClusterARN), ev.Instance.ContainerInstanceARN, ev.Instance.EC2InstanceID
 		}
 		h.log.InfoContext(ctx, "event ignored", slog.String(KeyCluster, r.Cluster), slog.String(KeyInstanceARN, r.ContainerInstanceARN), slog.String(KeyReason, r.Reason))
 		return []Report{r}, nil
@@ -107,7 +108,7 @@ func (h *Handler) Process(ctx context.Context, raw []byte) ([]Report, error) {
 // act. It logs the decision record and the metrics, and returns an error only when a
 // retry could help.
 func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event.InstanceDetail) (r Report, err error) {
-	r = Report{Cluster: event.ClusterName(clusterID), DryRun: h.cfg.DryRun, Decision: plan.Decision{Action: plan.ActionSkip}}
+	r = Report{Cluster: cluster.NameOf(clusterID), DryRun: h.cfg.DryRun, Decision: plan.Decision{Action: plan.ActionSkip}}
 	if joiner != nil {
 		r.ContainerInstanceARN, r.EC2InstanceID = joiner.ContainerInstanceARN, joiner.EC2InstanceID
 	}

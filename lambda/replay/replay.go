@@ -268,13 +268,13 @@ func loadEvents(paths []string, c *cluster.Cluster) ([]Event, error) {
 		case err != nil && !errors.Is(err, event.ErrMalformed):
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
-		if ev.Instance != nil && (ev.Instance.ClusterARN == c.ARN || event.ClusterName(ev.Instance.ClusterARN) == c.Name) &&
+		if ev.Instance != nil && (ev.Instance.ClusterARN == c.ARN || cluster.NameOf(ev.Instance.ClusterARN) == c.Name) &&
 			c.Instance(ev.Instance.ContainerInstanceARN) == nil {
 			return nil, fmt.Errorf("%s: container instance %s is not in the snapshot", p, ev.Instance.ContainerInstanceARN)
 		}
 		e := Event{Path: p, Raw: raw, Time: ev.Time}
 		if ev.Instance != nil {
-			e.Cluster = event.ClusterName(ev.Instance.ClusterARN)
+			e.Cluster = cluster.NameOf(ev.Instance.ClusterARN)
 		}
 		out = append(out, e)
 	}
