@@ -65,7 +65,7 @@ func Family() []Scenario {
 				Name:        o.Name,
 				Description: describe(o),
 				Cluster:     c,
-				Sim:         sim.Options{Now: ct.Epoch, TaskStart: 30 * time.Second, Seed: 1},
+				Sim:         sim.Options{Now: ct.Epoch, TaskStart: sim.DefaultTaskStart, Seed: 1},
 				Event:       ct.JoinEvent(c, joiner, ct.Epoch),
 				EventTime:   ct.Epoch,
 			})
@@ -123,7 +123,7 @@ func Snapshots(snapshots, events string) ([]Scenario, error) {
 			return nil, fmt.Errorf("snapshot %s: its join event: %w", name, err)
 		}
 		at := ev.Time
-		opts := sim.OptionsFrom(snap.Simulation)
+		opts := snap.Simulation.Options()
 		if opts.Now.IsZero() {
 			opts.Now = at
 		}

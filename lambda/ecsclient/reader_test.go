@@ -32,7 +32,7 @@ func TestReadCallCounts(t *testing.T) {
 			}
 			want := encode(t, snap.Cluster)
 			I, S, T := len(snap.Cluster.Instances()), len(snap.Cluster.Services()), len(snap.Cluster.AllTasks())
-			s := sim.New(snap.Cluster, sim.OptionsFrom(snap.Simulation))
+			s := sim.New(snap.Cluster, snap.Simulation.Options())
 
 			got, notes, err := ecsclient.Read(context.Background(), s, snap.Cluster.Name)
 			if err != nil {

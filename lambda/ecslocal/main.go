@@ -40,7 +40,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ecslocal: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
 		return 2
 	}
-	opts := sim.OptionsFrom(snap.Simulation)
+	opts := snap.Simulation.Options()
 	if *seed >= 0 {
 		opts.Seed = uint64(*seed)
 	}

@@ -31,7 +31,7 @@ func serve(t *testing.T, name string) (*ecslocal.Server, string, *snapshot.Snaps
 		t.Fatal(err)
 	}
 	orig, _ := snapshot.Load("../../testdata/snapshots/" + name + ".json")
-	srv := ecslocal.New(sim.New(snap.Cluster, sim.OptionsFrom(snap.Simulation)), ecslocal.Options{Frozen: true})
+	srv := ecslocal.New(sim.New(snap.Cluster, snap.Simulation.Options()), ecslocal.Options{Frozen: true})
 	l, err := ecslocal.Listen("")
 	if err != nil {
 		t.Fatal(err)

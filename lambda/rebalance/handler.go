@@ -18,10 +18,11 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/event"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/predict"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
 )
 
 // DefaultTaskStart is how long predictions assume a task takes to start.
-const DefaultTaskStart = 30 * time.Second
+const DefaultTaskStart = sim.DefaultTaskStart
 
 // Handler handles events. Build it once per cold start.
 type Handler struct {

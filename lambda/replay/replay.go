@@ -297,7 +297,7 @@ func RunTo(cfg config.Config, snap *snapshot.Snapshot, events []Event, emf io.Wr
 	if start.IsZero() && len(events) > 0 {
 		start = events[0].Time
 	}
-	opts := sim.OptionsFrom(snap.Simulation)
+	opts := snap.Simulation.Options()
 	opts.Now = start
 	s := sim.New(snap.Cluster, opts)
 	h := rebalance.New(rebalance.Options{

@@ -37,7 +37,7 @@ func BenchmarkLoadAndDeployAtECSMaximums(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		s := sim.New(snap.Cluster, sim.OptionsFrom(snap.Simulation))
+		s := sim.New(snap.Cluster, snap.Simulation.Options())
 		deployToCompletion(b, s)
 	}
 }
@@ -51,7 +51,7 @@ func BenchmarkDeployAtECSMaximums(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		s := sim.New(snap.Cluster.Clone(), sim.OptionsFrom(snap.Simulation))
+		s := sim.New(snap.Cluster.Clone(), snap.Simulation.Options())
 		s.Settle(time.Hour) // the first look at every service, not the deployment's cost
 		b.StartTimer()
 		deployToCompletion(b, s)

@@ -178,7 +178,7 @@ func TestForcedDeploymentIsBoundByFreeCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := sim.New(snap.Cluster, sim.OptionsFrom(snap.Simulation))
+	s := sim.New(snap.Cluster, snap.Simulation.Options())
 	var ids []string
 	s.View(func(c *cluster.Cluster) {
 		for _, i := range c.Instances() {
@@ -254,7 +254,7 @@ func TestDeploymentInProgressAtLoadCompletes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := sim.New(snap.Cluster, sim.OptionsFrom(snap.Simulation))
+	s := sim.New(snap.Cluster, snap.Simulation.Options())
 	if v := viewService(s, "search"); v.Rollout != cluster.RolloutInProgress || v.Deployments != 2 {
 		t.Fatalf("search at load: %+v", v)
 	}

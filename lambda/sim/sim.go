@@ -17,7 +17,6 @@ import (
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
-	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/snapshot"
 )
 
 var _ ecsclient.API = (*Sim)(nil)
@@ -48,10 +47,9 @@ const (
 	sampleStream = 0x2545f4914f6cdd1d
 )
 
-// OptionsFrom takes the options a snapshot's simulation block sets.
-func OptionsFrom(s snapshot.Simulation) Options {
-	return Options{Now: s.Now, TaskStart: s.TaskStart(), Seed: uint64(s.Seed)}
-}
+// DefaultTaskStart is how long a started task stays PENDING when nothing says
+// otherwise (a snapshot's simulation block, the handler's predictions).
+const DefaultTaskStart = 30 * time.Second
 
 // Sim is a simulated ECS cluster.
 type Sim struct {
@@ -91,7 +89,7 @@ type Sim struct {
 // back unchanged, Checkpoint first and Rollback at the end.
 func New(c *cluster.Cluster, o Options) *Sim {
 	if o.TaskStart <= 0 {
-		o.TaskStart = time.Duration(snapshot.DefaultTaskStartSeconds) * time.Second
+		o.TaskStart = DefaultTaskStart
 	}
 	stream := uint64(worldStream)
 	if o.Sample {

@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
 )
 
 // Defaults of the simulation block.
 const (
-	DefaultTaskStartSeconds = 30
+	DefaultTaskStartSeconds = int(sim.DefaultTaskStart / time.Second)
 	DefaultSeed             = 1
 	defaultRegion           = "us-east-1"
 	defaultAccount          = "000000000000"
@@ -33,6 +34,11 @@ type Simulation struct {
 
 // TaskStart is the time one wave of task starts takes.
 func (s Simulation) TaskStart() time.Duration { return time.Duration(s.TaskStartSeconds) * time.Second }
+
+// Options are the simulator options the block sets.
+func (s Simulation) Options() sim.Options {
+	return sim.Options{Now: s.Now, TaskStart: s.TaskStart(), Seed: uint64(s.Seed)}
+}
 
 // Snapshot is a loaded snapshot.
 type Snapshot struct {

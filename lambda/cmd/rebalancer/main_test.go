@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os/exec"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -40,5 +41,20 @@ func TestMemoryLimit(t *testing.T) {
 				t.Errorf("memoryLimit = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// The function links the decision and the simulator its predictions run on, not the
+// tools around it: the snapshot file format, the replay, the comparison, the
+// baselines, the local endpoint, the test fixtures.
+func TestTheFunctionLinksNoTool(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range []string{"lambda/snapshot", "lambda/replay", "lambda/compare", "lambda/baseline", "lambda/ecslocal", "lambda/cluster/clustertest", "lambda/lambdatest"} {
+		if strings.Contains(string(out), "/"+pkg+"\n") {
+			t.Errorf("the function links %s", pkg)
+		}
 	}
 }

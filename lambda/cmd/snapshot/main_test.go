@@ -23,7 +23,7 @@ func TestCaptureOfALoadedSnapshotEqualsIt(t *testing.T) {
 				t.Fatal(err)
 			}
 			want, _ := snapshot.Load(path)
-			srv := ecslocal.New(sim.New(served.Cluster, sim.OptionsFrom(served.Simulation)), ecslocal.Options{Frozen: true})
+			srv := ecslocal.New(sim.New(served.Cluster, served.Simulation.Options()), ecslocal.Options{Frozen: true})
 			l, err := ecslocal.Listen("")
 			if err != nil {
 				t.Fatal(err)
