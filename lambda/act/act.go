@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/clock"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
@@ -32,30 +33,6 @@ import (
 // ErrOutOfTime means the invocation's deadline cannot cover the next wait, so the actor
 // did not start it.
 var ErrOutOfTime = errors.New("not enough time left before the deadline")
-
-// Clock is the time source; waits go through it so a simulator can drive them.
-type Clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-// RealClock is the wall clock.
-type RealClock struct{}
-
-// Now is time.Now.
-func (RealClock) Now() time.Time { return time.Now() }
-
-// Sleep waits d or until ctx is done.
-func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // Margins around waits.
 const (
@@ -78,7 +55,7 @@ type Actor struct {
 	read    ecsclient.ReadAPI
 	write   ecsclient.WriteAPI
 	cluster string
-	clock   Clock
+	clock   clock.Clock
 	cfg     config.Config
 	log     *slog.Logger
 	observe func(ctx context.Context) ([]cluster.InstanceCount, error)
@@ -94,8 +71,8 @@ type Actor struct {
 
 // New returns an actor on clusterID that reads through read and mutates through write
 // (the same client in production; a Recorder in dry run).
-func New(read ecsclient.ReadAPI, write ecsclient.WriteAPI, clusterID string, clock Clock, cfg config.Config, log *slog.Logger) *Actor {
-	a := &Actor{read: read, write: write, cluster: clusterID, clock: clock, cfg: cfg, log: log, redeployed: map[string]bool{}, moved: map[string]bool{}}
+func New(read ecsclient.ReadAPI, write ecsclient.WriteAPI, clusterID string, clk clock.Clock, cfg config.Config, log *slog.Logger) *Actor {
+	a := &Actor{read: read, write: write, cluster: clusterID, clock: clk, cfg: cfg, log: log, redeployed: map[string]bool{}, moved: map[string]bool{}}
 	_, a.dry = write.(*Recorder)
 	a.observe = func(ctx context.Context) ([]cluster.InstanceCount, error) {
 		return ecsclient.ReadInstances(ctx, read, clusterID)
@@ -288,7 +265,7 @@ func (a *Actor) drain(ctx context.Context, i *cluster.Instance, limit float64) (
 	switch {
 	case i.Status != cluster.StatusActive || !i.AgentConnected:
 		return 0, fmt.Errorf("refusing to drain %s: %w: status %s, agent connected %v", i.EC2InstanceID, ErrNotDrainable, i.Status, i.AgentConnected)
-	case plan.Marked(i):
+	case i.Marked():
 		return 0, fmt.Errorf("refusing to drain %s: %w: it already carries the drain marker", i.EC2InstanceID, ErrNotDrainable)
 	case a.remaining(ctx) < a.cfg.DrainTimeout+reactivateMargin:
 		return 0, fmt.Errorf("drain %s: %w", i.EC2InstanceID, ErrOutOfTime)
@@ -346,7 +323,7 @@ func (a *Actor) checkDrain(ctx context.Context, arn string, limit float64) (floa
 	switch {
 	case target == nil:
 		return cov, fmt.Errorf("%w: not ACTIVE and connected now", ErrNotDrainable)
-	case plan.Marked(target):
+	case target.Marked():
 		return cov, fmt.Errorf("%w: it carries the drain marker now", ErrNotDrainable)
 	case others == 0:
 		return cov, ErrLastInstance
@@ -430,7 +407,7 @@ func (a *Actor) setStatus(ctx context.Context, arn, status, kind string) error {
 
 func (a *Actor) mark(ctx context.Context, arn string) error {
 	_, err := a.write.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: &a.cluster, Attributes: []types.Attribute{{
-		Name: aws.String(plan.MarkerAttribute), Value: aws.String(a.clock.Now().UTC().Format(time.RFC3339)),
+		Name: aws.String(cluster.MarkerAttribute), Value: aws.String(a.clock.Now().UTC().Format(time.RFC3339)),
 		TargetId: aws.String(arn), TargetType: types.TargetTypeContainerInstance,
 	}}})
 	a.record("mark", arn, err)
@@ -442,7 +419,7 @@ func (a *Actor) mark(ctx context.Context, arn string) error {
 
 func (a *Actor) unmark(ctx context.Context, arn string) error {
 	_, err := a.write.DeleteAttributes(ctx, &ecs.DeleteAttributesInput{Cluster: &a.cluster, Attributes: []types.Attribute{{
-		Name: aws.String(plan.MarkerAttribute), TargetId: aws.String(arn), TargetType: types.TargetTypeContainerInstance,
+		Name: aws.String(cluster.MarkerAttribute), TargetId: aws.String(arn), TargetType: types.TargetTypeContainerInstance,
 	}}})
 	a.record("unmark", arn, err)
 	if err != nil {
@@ -457,7 +434,7 @@ func (a *Actor) unmark(ctx context.Context, arn string) error {
 // unmarked. Instances DRAINING without the marker were drained by someone else and are
 // never touched. It returns the instances it reactivated.
 func (a *Actor) Sweep(ctx context.Context) ([]string, error) {
-	marked, err := ecsclient.ListMarked(ctx, a.read, a.cluster, plan.MarkerAttribute)
+	marked, err := ecsclient.ListMarked(ctx, a.read, a.cluster, cluster.MarkerAttribute)
 	if err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
@@ -468,7 +445,7 @@ func (a *Actor) Sweep(ctx context.Context) ([]string, error) {
 			errs = append(errs, a.unmark(ctx, i.ARN))
 			continue
 		}
-		v, _ := i.Attribute(plan.MarkerAttribute)
+		v, _ := i.Attribute(cluster.MarkerAttribute)
 		if at, perr := time.Parse(time.RFC3339, v); perr == nil {
 			if left := at.Add(a.cfg.DrainTimeout).Sub(a.clock.Now()); left > 0 && a.remaining(ctx) > left+reactivateMargin {
 				_ = a.clock.Sleep(ctx, left)

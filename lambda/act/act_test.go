@@ -50,7 +50,7 @@ func (w world) actor() *act.Actor { return act.New(w.s, w.s, "demo", w.s, w.cfg,
 func (w world) instance(arn string) (status string, marked bool) {
 	w.s.View(func(c *cluster.Cluster) {
 		i := c.Instance(arn)
-		status, marked = i.Status, plan.Marked(i)
+		status, marked = i.Status, i.Marked()
 	})
 	return status, marked
 }
@@ -93,10 +93,10 @@ func TestDrainSequence(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"PutAttributes " + plan.MarkerAttribute,
+		"PutAttributes " + cluster.MarkerAttribute,
 		"UpdateContainerInstancesState DRAINING",
 		"UpdateContainerInstancesState ACTIVE",
-		"DeleteAttributes " + plan.MarkerAttribute,
+		"DeleteAttributes " + cluster.MarkerAttribute,
 	}
 	if diff := cmp.Diff(want, mutations(w.s)); diff != "" {
 		t.Errorf("mutating calls (-want +got):\n%s", diff)
@@ -142,7 +142,7 @@ func TestDrainRefusals(t *testing.T) {
 		}, want: "refusing to drain", is: act.ErrNotDrainable},
 		{name: "an instance the plan read as marked", setup: func(w world) ([]*cluster.Instance, context.Context) {
 			i := *w.hot
-			i.Attributes = []cluster.Attribute{{Name: plan.MarkerAttribute, Value: "x"}}
+			i.Attributes = []cluster.Attribute{{Name: cluster.MarkerAttribute, Value: "x"}}
 			return []*cluster.Instance{&i}, context.Background()
 		}, want: "already carries the drain marker", is: act.ErrNotDrainable},
 		{name: "an instance someone drained since the plan", setup: func(w world) ([]*cluster.Instance, context.Context) {
@@ -225,8 +225,8 @@ func TestDrainRoundStopsOnceADrainMadeCOVWorse(t *testing.T) {
 	if !errors.Is(err, act.ErrDrainMadeWorse) || !strings.Contains(err.Error(), "(70.71% -> 141.42%)") {
 		t.Errorf("DrainRound = %v, want %v", err, act.ErrDrainMadeWorse)
 	}
-	want := []string{"PutAttributes " + plan.MarkerAttribute, "UpdateContainerInstancesState DRAINING",
-		"UpdateContainerInstancesState ACTIVE", "DeleteAttributes " + plan.MarkerAttribute}
+	want := []string{"PutAttributes " + cluster.MarkerAttribute, "UpdateContainerInstancesState DRAINING",
+		"UpdateContainerInstancesState ACTIVE", "DeleteAttributes " + cluster.MarkerAttribute}
 	if diff := cmp.Diff(want, mutations(w.s)); diff != "" {
 		t.Errorf("only the first instance drains (-want +got):\n%s", diff)
 	}
@@ -307,8 +307,8 @@ func TestDrainAlwaysReactivates(t *testing.T) {
 		if err == nil {
 			t.Fatal("no error")
 		}
-		if diff := cmp.Diff([]string{"PutAttributes " + plan.MarkerAttribute, "UpdateContainerInstancesState DRAINING",
-			"UpdateContainerInstancesState ACTIVE", "DeleteAttributes " + plan.MarkerAttribute}, mutations(w.s)); diff != "" {
+		if diff := cmp.Diff([]string{"PutAttributes " + cluster.MarkerAttribute, "UpdateContainerInstancesState DRAINING",
+			"UpdateContainerInstancesState ACTIVE", "DeleteAttributes " + cluster.MarkerAttribute}, mutations(w.s)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
@@ -318,8 +318,8 @@ func TestDrainAlwaysReactivates(t *testing.T) {
 		if err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot}); err == nil {
 			t.Fatal("no error")
 		}
-		if diff := cmp.Diff([]string{"PutAttributes " + plan.MarkerAttribute, "UpdateContainerInstancesState DRAINING",
-			"DeleteAttributes " + plan.MarkerAttribute}, mutations(w.s)); diff != "" {
+		if diff := cmp.Diff([]string{"PutAttributes " + cluster.MarkerAttribute, "UpdateContainerInstancesState DRAINING",
+			"DeleteAttributes " + cluster.MarkerAttribute}, mutations(w.s)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
@@ -346,10 +346,10 @@ func (x ignoresFilter) ListContainerInstances(ctx context.Context, in *ecs.ListC
 
 func testSweep(t *testing.T, read func(*sim.Sim) ecsclient.ReadAPI) {
 	w := newWorld(t, func(b *ct.Builder, _, _ *cluster.Instance) {
-		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining), ct.Attr(plan.MarkerAttribute, "2026-11-20T08:58:00Z")) // ours, stale
-		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining), ct.Attr(plan.MarkerAttribute, "2026-11-20T08:59:45Z")) // ours, 15 s old
-		b.Instance("us-east-1c", ct.Attr(plan.MarkerAttribute, "2026-11-20T08:50:00Z"))                                    // ACTIVE, marker left over
-		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining))                                                        // someone else's
+		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining), ct.Attr(cluster.MarkerAttribute, "2026-11-20T08:58:00Z")) // ours, stale
+		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining), ct.Attr(cluster.MarkerAttribute, "2026-11-20T08:59:45Z")) // ours, 15 s old
+		b.Instance("us-east-1c", ct.Attr(cluster.MarkerAttribute, "2026-11-20T08:50:00Z"))                                    // ACTIVE, marker left over
+		b.Instance("us-east-1c", ct.Status(cluster.StatusDraining))                                                           // someone else's
 	})
 	var insts []*cluster.Instance
 	w.s.View(func(c *cluster.Cluster) { insts = c.Instances() })

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
-	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/clock"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
 )
@@ -30,7 +30,7 @@ const (
 )
 
 // Policy runs once for a join on clusterID.
-type Policy func(ctx context.Context, api ecsclient.API, clock act.Clock, clusterID string) error
+type Policy func(ctx context.Context, api ecsclient.API, clock clock.Clock, clusterID string) error
 
 // ByName returns the baseline of that name, or nil.
 func ByName(name string) Policy {
@@ -47,7 +47,7 @@ func ByName(name string) Policy {
 
 // redeployAll is the AWS sample's reaction to a join: a new deployment of every service
 // in the cluster, whatever its kind.
-func redeployAll(ctx context.Context, api ecsclient.API, _ act.Clock, clusterID string) error {
+func redeployAll(ctx context.Context, api ecsclient.API, _ clock.Clock, clusterID string) error {
 	arns, err := ecsclient.ServiceARNs(ctx, api, clusterID)
 	if err != nil {
 		return fmt.Errorf("list services: %w", err)
@@ -75,7 +75,7 @@ const (
 // drainBusiest is the COV-gated script: above 25 % it drains the instance running the
 // most tasks until its count is at or below the mean or 60 s pass, then sets every
 // DRAINING instance ACTIVE again, whoever drained it.
-func drainBusiest(ctx context.Context, api ecsclient.API, clock act.Clock, clusterID string) error {
+func drainBusiest(ctx context.Context, api ecsclient.API, clock clock.Clock, clusterID string) error {
 	all, err := ecsclient.ReadInstances(ctx, api, clusterID)
 	if err != nil {
 		return fmt.Errorf("read instances: %w", err)
@@ -108,7 +108,7 @@ func drainBusiest(ctx context.Context, api ecsclient.API, clock act.Clock, clust
 	return errors.Join(err, reactivateAll(ctx, api, clusterID))
 }
 
-func waitBelow(ctx context.Context, api ecsclient.API, clock act.Clock, clusterID, arn string, mean float64) error {
+func waitBelow(ctx context.Context, api ecsclient.API, clock clock.Clock, clusterID, arn string, mean float64) error {
 	for start := clock.Now(); clock.Now().Sub(start) < drainFor; {
 		if err := clock.Sleep(ctx, drainPolling); err != nil {
 			return err
@@ -151,7 +151,7 @@ func setState(ctx context.Context, api ecsclient.API, clusterID string, status t
 
 // redeployUneven forces a new deployment of every service whose tasks per ACTIVE
 // instance differ by more than one (instances without any of its tasks count as zero).
-func redeployUneven(ctx context.Context, api ecsclient.API, _ act.Clock, clusterID string) error {
+func redeployUneven(ctx context.Context, api ecsclient.API, _ clock.Clock, clusterID string) error {
 	c, _, err := ecsclient.Read(ctx, api, clusterID)
 	if err != nil {
 		return fmt.Errorf("read cluster: %w", err)

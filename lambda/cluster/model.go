@@ -123,6 +123,17 @@ func (i *Instance) RunningTasksCount() int { return i.running }
 // PendingTasksCount is DescribeContainerInstances' pendingTasksCount.
 func (i *Instance) PendingTasksCount() int { return i.pending }
 
+// MarkerAttribute is the container instance attribute the rebalancer writes before it
+// drains an instance (value: the time); only instances carrying it are ever set ACTIVE
+// by the rebalancer (README, "Safety guarantees" 1).
+const MarkerAttribute = "ecs-rebalancer.drained-at"
+
+// Marked reports whether the instance carries the rebalancer's drain marker.
+func (i *Instance) Marked() bool {
+	_, ok := i.Attribute(MarkerAttribute)
+	return ok
+}
+
 // Schedulable reports whether ECS may place new tasks on the instance.
 func (i *Instance) Schedulable() bool { return i.Status == StatusActive && i.AgentConnected }
 

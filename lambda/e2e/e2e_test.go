@@ -123,7 +123,7 @@ func (w *world) settled() (cov float64, status map[string]string, s *sim.Sim) {
 		cov = cluster.Round2(cluster.COV(cluster.Counts(c.Distribution())))
 		for _, i := range c.Instances() {
 			status[i.EC2InstanceID] = i.Status
-			if plan.Marked(i) {
+			if i.Marked() {
 				status[i.EC2InstanceID] += " (marked)"
 			}
 		}
@@ -329,7 +329,7 @@ func countStatus(w *world, status string) int {
 	w.srv.Sim().View(func(c *cluster.Cluster) {
 		for _, i := range c.Instances() {
 			st := i.Status
-			if plan.Marked(i) {
+			if i.Marked() {
 				st += " (marked)"
 			}
 			if st == status || (status == "DRAINING" && strings.HasPrefix(st, "DRAINING")) {

@@ -49,7 +49,7 @@ func DrainCandidates(obs []cluster.InstanceCount, blocked map[string]string, now
 			reason = fmt.Sprintf("%d tasks, not above the balanced %d", e.Count, ceil)
 		case now.Sub(i.RegisteredAt) <= window:
 			reason = "joined within JOIN_WINDOW"
-		case Marked(i):
+		case i.Marked():
 			reason = "carries the drain marker"
 		default:
 			reason = blocked[i.ARN]

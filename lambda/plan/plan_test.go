@@ -115,7 +115,7 @@ func TestInstanceJoined(t *testing.T) {
 		{"disconnected", func(i *cluster.Instance) *cluster.Instance { i.AgentConnected = false; return i }, "disconnected"},
 		{"old instance reconnecting", func(i *cluster.Instance) *cluster.Instance { i.RegisteredAt = now.Add(-3 * time.Hour); return i }, "registered 3h0m0s ago, outside JOIN_WINDOW 10m0s"},
 		{"no registeredAt", func(i *cluster.Instance) *cluster.Instance { i.RegisteredAt = time.Time{}; return i }, "no registeredAt"},
-		{"our own drained instance", func(i *cluster.Instance) *cluster.Instance { i.SetAttribute(plan.MarkerAttribute, "x"); return i }, "drain marker"},
+		{"our own drained instance", func(i *cluster.Instance) *cluster.Instance { i.SetAttribute(cluster.MarkerAttribute, "x"); return i }, "drain marker"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,7 +233,7 @@ func TestDrainCandidates(t *testing.T) {
 			b.Tasks(s.web, s.warm, 1)
 			return s
 		}, 3, func(s setup) []*cluster.Instance { return nil }, "uses cpu 3200"},
-		{"a marked instance is not drained again", func() setup { return build(ct.Attr(plan.MarkerAttribute, "2026-11-20T08:00:00Z")) }, 3,
+		{"a marked instance is not drained again", func() setup { return build(ct.Attr(cluster.MarkerAttribute, "2026-11-20T08:00:00Z")) }, 3,
 			func(s setup) []*cluster.Instance { return []*cluster.Instance{s.warm} }, "carries the drain marker"},
 		{"the last ACTIVE instance is never drained", func() setup {
 			b := ct.New("demo")

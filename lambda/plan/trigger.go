@@ -9,17 +9,6 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 )
 
-// MarkerAttribute is the container instance attribute the rebalancer writes before it
-// drains an instance (value: the time); only instances carrying it are ever set ACTIVE
-// by the rebalancer (README, "Safety guarantees" 1).
-const MarkerAttribute = "ecs-rebalancer.drained-at"
-
-// Marked reports whether the instance carries the rebalancer's drain marker.
-func Marked(i *cluster.Instance) bool {
-	_, ok := i.Attribute(MarkerAttribute)
-	return ok
-}
-
 // InstanceJoined checks the re-described instance of an event (README, "What it does
 // with an event"): ACTIVE, agent connected, registered within the join window, no drain
 // marker. It returns "" or the reason it is not a join.
@@ -35,7 +24,7 @@ func InstanceJoined(i *cluster.Instance, now time.Time, window time.Duration) st
 		return "instance has no registeredAt"
 	case now.Sub(i.RegisteredAt) > window:
 		return fmt.Sprintf("instance registered %s ago, outside JOIN_WINDOW %s", round(now.Sub(i.RegisteredAt)), window)
-	case Marked(i):
+	case i.Marked():
 		return "instance carries the rebalancer's drain marker"
 	}
 	return ""

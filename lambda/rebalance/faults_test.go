@@ -200,7 +200,7 @@ func runFaultPoint(t *testing.T, c sweepCase, snap *snapshot.Snapshot, at call, 
 			case !foreignSet[i.ARN] && i.Status == cluster.StatusDraining:
 				t.Errorf("%s left DRAINING", i.EC2InstanceID)
 			}
-			if plan.Marked(i) {
+			if i.Marked() {
 				t.Errorf("%s still carries the drain marker", i.EC2InstanceID)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/clock"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
@@ -28,7 +29,7 @@ const DefaultTaskStart = sim.DefaultTaskStart
 type Handler struct {
 	cfg       config.Config
 	api       ecsclient.API
-	clock     act.Clock
+	clock     clock.Clock
 	log       *slog.Logger
 	metrics   io.Writer
 	taskStart time.Duration
@@ -38,7 +39,7 @@ type Handler struct {
 type Options struct {
 	Config config.Config
 	API    ecsclient.API // ECS, or a simulator
-	Clock  act.Clock
+	Clock  clock.Clock
 	Log    *slog.Logger
 	// Metrics receives one CloudWatch embedded-metric-format line per decision (the
 	// function's log stream); nil drops them.

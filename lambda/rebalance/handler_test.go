@@ -213,7 +213,7 @@ func TestNextInvocationRepairsACrashedDrain(t *testing.T) {
 				t.Errorf("report swept %v", r.Swept)
 			}
 			h.s.View(func(c *cluster.Cluster) {
-				if plan.Marked(c.Instance(victim.ARN)) {
+				if c.Instance(victim.ARN).Marked() {
 					t.Error("marker left behind")
 				}
 			})
@@ -498,7 +498,7 @@ func TestScheduledRun(t *testing.T) {
 func ptr(s string) *string { return &s }
 
 func marker(arn, at string) []types.Attribute {
-	return []types.Attribute{{Name: ptr(plan.MarkerAttribute), Value: ptr(at), TargetId: ptr(arn)}}
+	return []types.Attribute{{Name: ptr(cluster.MarkerAttribute), Value: ptr(at), TargetId: ptr(arn)}}
 }
 
 // A move's markers left by a crashed invocation: the next invocation, whatever its

@@ -95,7 +95,7 @@ func (o *outsider) act() {
 			}
 		}
 		for _, i := range c.Instances() {
-			if i.Schedulable() && !plan.Marked(i) {
+			if i.Schedulable() && !i.Marked() {
 				instances = append(instances, i)
 			}
 		}
@@ -301,7 +301,7 @@ func runWithOutsider(t *testing.T, name string, base *cluster.Cluster, joiner *c
 			case !isForeign && i.Status == cluster.StatusDraining:
 				fail("%s left DRAINING", i.EC2InstanceID)
 			}
-			if plan.Marked(i) {
+			if i.Marked() {
 				fail("%s keeps the drain marker", i.EC2InstanceID)
 			}
 		}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/event"
-	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
 )
 
 // addInstanceLike registers in c a new, empty, connected instance shaped like an
@@ -52,7 +51,7 @@ func addInstanceLike(c *cluster.Cluster, like string, at time.Time) (Event, erro
 		CapacityProviderName: model.CapacityProviderName,
 	}
 	for _, a := range model.Attributes {
-		if a.Name != plan.MarkerAttribute {
+		if a.Name != cluster.MarkerAttribute {
 			n.SetAttribute(a.Name, a.Value)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/act"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/clock"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/rebalance"
@@ -52,7 +52,7 @@ func setup(ctx context.Context, getenv func(string) string) (*rebalance.Handler,
 	return rebalance.New(rebalance.Options{
 		Config:  cfg,
 		API:     api,
-		Clock:   act.RealClock{},
+		Clock:   clock.Real{},
 		Log:     log,
 		Metrics: os.Stdout, // the function's log stream, where CloudWatch reads EMF
 	}), nil
