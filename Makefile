@@ -67,6 +67,7 @@ lint: $(STATICCHECK)
 # code produces now (the whole comparison: about two minutes, so not in the quick loop).
 unit:
 	go test ./...
+	go test -count=1 -run 'TestFaultPointSweep|TestOtherActorsDuringARun' ./lambda/rebalance/ -soak
 	go test -race ./lambda/sim/
 	go test -count=1 -tags compare -run TestCommittedComparisonIsCurrent ./lambda/compare/
 
@@ -99,10 +100,12 @@ fuzz:
 		go test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./$${t%%:*}; \
 	done
 
-# The other-actors property test at length: 40 generated clusters x 3 strategies x 8
-# kinds of outside change x 6 interleavings (5,760 runs, about 20 s; make test runs 384).
+# The fault-point sweep in every mode (1,189 points) and the other-actors property
+# test at length (40 generated clusters x 3 strategies x 8 kinds of outside change x 6
+# interleavings: 5,760 runs); about 40 s, and part of make test. go test ./... runs
+# each at the quick loop's size (one mode per call; 384 runs).
 soak:
-	set -o pipefail; go test -count=1 -run TestOtherActorsDuringARun ./lambda/rebalance/ -soak -v | grep -E "runs|FAIL|ok"
+	set -o pipefail; go test -count=1 -run 'TestFaultPointSweep|TestOtherActorsDuringARun' ./lambda/rebalance/ -soak -v | grep -E "runs|fault points|FAIL|^ok"
 
 # The headline scenario: three loaded instances and one that just joined (see the
 # README's "See it work").

@@ -24,8 +24,9 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
 )
 
-// soak runs the other-actors property test on many more clusters (make soak).
-var soak = flag.Bool("soak", false, "run the property tests at length")
+// soak runs the fault-point sweep in every mode and the other-actors property test on
+// many more clusters (make test, make soak); without it they are the quick loop's size.
+var soak = flag.Bool("soak", false, "run the fault sweep and the property tests at length")
 
 // What someone else does to the cluster while the rebalancer runs.
 var outsideKinds = []string{"scale-out", "scale-in", "deploy", "foreign-drain", "task-dies", "protect", "spot", "agent-flaps"}
