@@ -232,29 +232,43 @@ func (a *Actor) pace(ctx context.Context) error {
 }
 
 // DrainRound drains the instances one after another: mark, DRAINING, wait
-// DRAIN_TIMEOUT, ACTIVE, unmark, then pause DRAIN_SLEEP_TIME. It refuses more than
+// DRAIN_TIMEOUT, ACTIVE, unmark, then pause DRAIN_SLEEP_TIME. It returns the instances
+// (EC2 IDs) it set DRAINING. It refuses more than
 // DRAIN_MAX_INSTANCES, and stops at the first drain that fails, that the deadline
 // cannot cover (ErrOutOfTime), or that would follow one that made COV worse
 // (ErrDrainMadeWorse: the round was planned on a cluster that is no longer there).
-func (a *Actor) DrainRound(ctx context.Context, instances []*cluster.Instance) error {
+func (a *Actor) DrainRound(ctx context.Context, instances []*cluster.Instance) (drained []string, err error) {
 	if len(instances) > a.cfg.DrainMaxInstances {
-		return fmt.Errorf("refusing to drain %d instances in one round: %w: DRAIN_MAX_INSTANCES is %d", len(instances), ErrCapReached, a.cfg.DrainMaxInstances)
+		return nil, fmt.Errorf("refusing to drain %d instances in one round: %w: DRAIN_MAX_INSTANCES is %d", len(instances), ErrCapReached, a.cfg.DrainMaxInstances)
 	}
 	limit := math.Inf(1) // COV before the drain before
 	for _, i := range instances {
 		cov, err := a.drain(ctx, i, limit)
+		if a.wasDrained(i.ARN) {
+			drained = append(drained, i.EC2InstanceID)
+		}
 		if err != nil {
-			return err
+			return drained, err
 		}
 		limit = cov
 		if a.remaining(ctx) < a.cfg.DrainSleepTime {
-			return fmt.Errorf("pause after draining %s: %w", i.EC2InstanceID, ErrOutOfTime)
+			return drained, fmt.Errorf("pause after draining %s: %w", i.EC2InstanceID, ErrOutOfTime)
 		}
 		if err := a.clock.Sleep(ctx, a.cfg.DrainSleepTime); err != nil {
-			return fmt.Errorf("pause after draining %s: %w", i.EC2InstanceID, err)
+			return drained, fmt.Errorf("pause after draining %s: %w", i.EC2InstanceID, err)
 		}
 	}
-	return nil
+	return drained, nil
+}
+
+// wasDrained reports whether the actor's last DRAINING call went to arn and took.
+func (a *Actor) wasDrained(arn string) bool {
+	for k := len(a.actions) - 1; k >= 0; k-- {
+		if act := a.actions[k]; act.Kind == "drain" {
+			return act.Target == arn && act.Error == ""
+		}
+	}
+	return false
 }
 
 // drain drains one instance for DRAIN_TIMEOUT. Once the instance is DRAINING, it is set

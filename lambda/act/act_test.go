@@ -89,7 +89,7 @@ func TestDrainSequence(t *testing.T) {
 	ctx, cancel := w.s.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	start := w.s.Now()
-	if err := w.actor().DrainRound(ctx, []*cluster.Instance{w.hot}); err != nil {
+	if _, err := w.actor().DrainRound(ctx, []*cluster.Instance{w.hot}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -190,7 +190,7 @@ func TestDrainRefusals(t *testing.T) {
 			w := newWorld(t, edits...)
 			insts, ctx := tt.setup(w)
 			before := w.s.Stats().MutatingCalls
-			err := w.actor().DrainRound(ctx, insts)
+			_, err := w.actor().DrainRound(ctx, insts)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) {
 				t.Fatalf("DrainRound = %v, want %q", err, tt.want)
 			}
@@ -221,9 +221,12 @@ func TestDrainRoundStopsOnceADrainMadeCOVWorse(t *testing.T) {
 	})
 	ctx, cancel := w.s.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	err := a.DrainRound(ctx, []*cluster.Instance{w.hot, w.cold})
+	drained, err := a.DrainRound(ctx, []*cluster.Instance{w.hot, w.cold})
 	if !errors.Is(err, act.ErrDrainMadeWorse) || !strings.Contains(err.Error(), "(70.71% -> 141.42%)") {
 		t.Errorf("DrainRound = %v, want %v", err, act.ErrDrainMadeWorse)
+	}
+	if diff := cmp.Diff([]string{w.hot.EC2InstanceID}, drained); diff != "" {
+		t.Errorf("drained (-want +got): the refused instance is not reported drained\n%s", diff)
 	}
 	want := []string{"PutAttributes " + cluster.MarkerAttribute, "UpdateContainerInstancesState DRAINING",
 		"UpdateContainerInstancesState ACTIVE", "DeleteAttributes " + cluster.MarkerAttribute}
@@ -244,7 +247,7 @@ func TestDrainAlwaysReactivates(t *testing.T) {
 			}
 			return sim.Fault{}
 		})
-		err := w.actor().DrainRound(ctx, []*cluster.Instance{w.hot})
+		_, err := w.actor().DrainRound(ctx, []*cluster.Instance{w.hot})
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("DrainRound = %v, want context.Canceled", err)
 		}
@@ -257,7 +260,7 @@ func TestDrainAlwaysReactivates(t *testing.T) {
 		w.cfg.DrainTimeout = 60 * time.Second
 		ctx, cancel := w.s.WithTimeout(context.Background(), 80*time.Second) // covers 60+15, not the pause
 		defer cancel()
-		err := w.actor().DrainRound(ctx, []*cluster.Instance{w.hot})
+		_, err := w.actor().DrainRound(ctx, []*cluster.Instance{w.hot})
 		if !errors.Is(err, act.ErrOutOfTime) {
 			t.Errorf("DrainRound = %v, want ErrOutOfTime for the pause", err)
 		}
@@ -268,7 +271,7 @@ func TestDrainAlwaysReactivates(t *testing.T) {
 	t.Run("reactivation throttled once is retried", func(t *testing.T) {
 		w := newWorld(t)
 		w.s.SetFaults(sim.FailNth("UpdateContainerInstancesState", 2, sim.Fault{Err: sim.Throttling()}))
-		if err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot}); err != nil {
+		if _, err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot}); err != nil {
 			t.Fatal(err)
 		}
 		if status, marked := w.instance(w.hot.ARN); status != cluster.StatusActive || marked {
@@ -283,7 +286,7 @@ func TestDrainAlwaysReactivates(t *testing.T) {
 			}
 			return sim.Fault{}
 		})
-		err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot})
+		_, err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot})
 		if err == nil {
 			t.Fatal("no error")
 		}
@@ -303,7 +306,7 @@ func TestDrainAlwaysReactivates(t *testing.T) {
 	t.Run("a throttled DRAINING call is undone the safe way", func(t *testing.T) {
 		w := newWorld(t)
 		w.s.SetFaults(sim.FailNth("UpdateContainerInstancesState", 1, sim.Fault{Err: sim.Throttling()}))
-		err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot})
+		_, err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot})
 		if err == nil {
 			t.Fatal("no error")
 		}
@@ -315,7 +318,7 @@ func TestDrainAlwaysReactivates(t *testing.T) {
 	t.Run("a refused DRAINING call only removes the marker", func(t *testing.T) {
 		w := newWorld(t)
 		w.s.SetFaults(sim.FailNth("UpdateContainerInstancesState", 1, sim.Fault{ItemFailure: "INACTIVE"}))
-		if err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot}); err == nil {
+		if _, err := w.actor().DrainRound(context.Background(), []*cluster.Instance{w.hot}); err == nil {
 			t.Fatal("no error")
 		}
 		if diff := cmp.Diff([]string{"PutAttributes " + cluster.MarkerAttribute, "UpdateContainerInstancesState DRAINING",
@@ -472,7 +475,7 @@ func TestRecorderMakesNoCall(t *testing.T) {
 	if err := a.Redeploy(context.Background(), []string{"web"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.DrainRound(context.Background(), []*cluster.Instance{w.hot}); err != nil {
+	if _, err := a.DrainRound(context.Background(), []*cluster.Instance{w.hot}); err != nil {
 		t.Fatal(err)
 	}
 	if got := w.s.Stats().MutatingCalls; got != 0 {

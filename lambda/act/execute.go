@@ -20,7 +20,7 @@ type Executor interface {
 	Redeploy(ctx context.Context, services []string) error
 	// DrainRound drains the instances one after another (mark, DRAINING, wait,
 	// ACTIVE, unmark, pause).
-	DrainRound(ctx context.Context, instances []*cluster.Instance) error
+	DrainRound(ctx context.Context, instances []*cluster.Instance) (drained []string, err error)
 	// Move starts tasks of each service first, then stops chosen ones.
 	Move(ctx context.Context, moves []plan.Move) ([]plan.MoveResult, error)
 	// Observe reads every instance and its running-task count again (between drain
@@ -63,20 +63,17 @@ func Execute(ctx context.Context, strategy string, chosen plan.Outcome, goal flo
 				run.Ended = "no instance left that can be drained"
 				return run, nil
 			}
-			var ids []string
-			for _, i := range picked {
-				ids = append(ids, i.EC2InstanceID)
-			}
-			run.Instances = append(run.Instances, ids...)
-			run.DrainRounds = append(run.DrainRounds, ids)
 			run.Rounds++
-			if err := ex.DrainRound(ctx, picked); errors.Is(err, ErrDrainMadeWorse) {
+			drained, err := ex.DrainRound(ctx, picked)
+			// The record holds what was drained, not what was planned.
+			run.Instances = append(run.Instances, drained...)
+			run.DrainRounds = append(run.DrainRounds, drained)
+			if errors.Is(err, ErrDrainMadeWorse) {
 				run.Ended = fmt.Sprintf("round %d stopped: %v", round+1, err)
 				return run, nil
 			} else if err != nil {
 				return run, err
 			}
-			var err error
 			if obs, err = ex.Observe(ctx); err != nil {
 				return run, err
 			}

@@ -37,13 +37,13 @@ func (f *fakeExecutor) Redeploy(_ context.Context, s []string) error {
 	return nil
 }
 
-func (f *fakeExecutor) DrainRound(_ context.Context, is []*cluster.Instance) error {
+func (f *fakeExecutor) DrainRound(_ context.Context, is []*cluster.Instance) ([]string, error) {
 	var ids []string
 	for _, i := range is {
 		ids = append(ids, i.EC2InstanceID)
 	}
 	f.drained = append(f.drained, ids)
-	return f.drainErr
+	return ids, f.drainErr
 }
 
 func (f *fakeExecutor) Observe(context.Context) ([]cluster.InstanceCount, error) {

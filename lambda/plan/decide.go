@@ -19,7 +19,7 @@ type Outcome struct {
 	Services  []string `json:"services,omitempty"`  // redeployed
 	Instances []string `json:"instances,omitempty"` // drained, in order (EC2 instance IDs)
 	Rounds    int      `json:"rounds,omitempty"`
-	// DrainRounds are the instances each drain round drained (or set out to).
+	// DrainRounds are the instances each drain round drained.
 	DrainRounds [][]string `json:"drainRounds,omitempty"`
 	// Planned is what the move strategy set out to move; Results what it did, per
 	// service.
