@@ -153,7 +153,7 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 		DeadLetterQueue: r.DeadLetterQueue,
 	})
 
-	// The pattern (README, "What it does with an event"): everything but a new, empty,
+	// The pattern (docs/decisions.md, "What it does with an event"): everything but a new, empty,
 	// connected ACTIVE instance is filtered out before it costs an invocation.
 	// runningTasksCount is optional in the event schema (AWS's own sample lacks it),
 	// hence 0 or absent.
@@ -264,7 +264,7 @@ func alarmOnAny(scope constructs.Construct, id, description string, metric awscl
 	})
 }
 
-// JoinPattern is the rule's event pattern (README, "What it does with an event").
+// JoinPattern is the rule's event pattern (docs/decisions.md, "What it does with an event").
 func JoinPattern(clusterArns []*string) *awsevents.EventPattern {
 	arns := make([]interface{}, len(clusterArns))
 	for k, a := range clusterArns {

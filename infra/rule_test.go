@@ -75,7 +75,7 @@ func matcher(t *testing.T, patterns []string) func([]byte) bool {
 	}
 }
 
-// README, "What it does with an event": the rule matches joiner events with and without
+// docs/decisions.md, "What it does with an event": the rule matches joiner events with and without
 // task counts, and nothing else in testdata/events.
 func TestRulePatternOnRecordedEvents(t *testing.T) {
 	match := matcher(t, rulePatterns(t, "demo", "default", "my-cluster", "mixed", "large", "lazy"))

@@ -62,7 +62,7 @@ type moving struct {
 	done       bool
 }
 
-// Move moves tasks start first (README, "Strategies"): for each service it tags the service with
+// Move moves tasks start first (docs/decisions.md, "Strategies"): for each service it tags the service with
 // the surge marker, raises its desired count by the move's count, waits until the new
 // tasks run, chooses which tasks stop (plan.ChooseStops), protects every other task it
 // may, lowers the desired count back (only if nobody changed it meanwhile), waits for

@@ -7,7 +7,7 @@ import (
 )
 
 // COV is the coefficient of variation of counts in percent: the sample standard
-// deviation (n-1) over the mean, x100 (README, "Measuring balance"). One value, or a
+// deviation (n-1) over the mean, x100 (docs/decisions.md, "Measuring balance"). One value, or a
 // mean of 0, gives 0.
 func COV(counts []int) float64 {
 	n := len(counts)
@@ -49,7 +49,7 @@ func Balanced(total, n int) (floor, ceil, nCeil int) {
 }
 
 // MinMoves is the least number of single-task moves that turn counts into a balanced
-// distribution (README, "Measuring balance"): the physical lower bound on churn. The
+// distribution (docs/decisions.md, "Measuring balance"): the physical lower bound on churn. The
 // fullest instances keep the ceil slots, which minimizes the surplus that has to move.
 func MinMoves(counts []int) int {
 	total := 0
@@ -105,7 +105,7 @@ func (c *Cluster) Observe() []InstanceCount {
 }
 
 // Schedulable keeps the entries of ACTIVE, agent-connected instances: the population
-// COV is measured over (README, "Measuring balance").
+// COV is measured over (docs/decisions.md, "Measuring balance").
 func Schedulable(obs []InstanceCount) []InstanceCount {
 	var out []InstanceCount
 	for _, e := range obs {

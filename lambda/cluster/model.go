@@ -26,7 +26,7 @@ const (
 	StatusInactive           = "INACTIVE"
 )
 
-// Task statuses used by the model (ECS has more transitional ones; see README).
+// Task statuses used by the model (ECS has more transitional ones; see docs/simulator.md).
 const (
 	TaskPending = "PENDING"
 	TaskRunning = "RUNNING"

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Strategies (README, "Strategies and how `auto` chooses").
+// Strategies (docs/decisions.md, "Strategies and how `auto` chooses").
 const (
 	StrategyAuto               = "auto"
 	StrategyForceNewDeployment = "force-new-deployment"

@@ -13,7 +13,7 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 )
 
-// Read is one batched pass over a cluster (README, "ECS calls per decision"):
+// Read is one batched pass over a cluster (docs/operations.md, "ECS calls per decision"):
 // ceil(I/100) ListContainerInstances and DescribeContainerInstances calls for I
 // instances, ceil(S/100) ListServices and ceil(S/10) DescribeServices (tags included)
 // for S services, ceil(T/100) ListTasks and DescribeTasks for T live tasks; every List

@@ -20,7 +20,7 @@ import (
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// README, "ECS calls per decision": the read costs ceil(I/100) List and Describe calls
+// docs/operations.md, "ECS calls per decision": the read costs ceil(I/100) List and Describe calls
 // for I instances, ceil(S/100) ListServices and ceil(S/10) DescribeServices,
 // ceil(T/100) for T tasks.
 func TestReadCallCounts(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ecslocal", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("cluster", "", "cluster snapshot to serve (README, Snapshots)")
+	path := fs.String("cluster", "", "cluster snapshot to serve (docs/simulator.md, Snapshots)")
 	seed := fs.Int64("seed", -1, "the simulated world's seed (default: the snapshot's simulation.seed)")
 	listen := fs.String("listen", "127.0.0.1:0", "loopback address to listen on")
 	rebase := fs.Bool("rebase", true, "move the snapshot's clock to now, so its joiners are recent")

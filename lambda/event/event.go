@@ -1,5 +1,5 @@
 // Package event decodes the EventBridge events the function receives and classifies
-// them before any ECS call (README, "What it does with an event"). Decoding is
+// them before any ECS call (docs/decisions.md, "What it does with an event"). Decoding is
 // tolerant: unknown fields are ignored, as ECS asks ("prepared to handle unknown
 // properties"), and nothing panics.
 package event

@@ -215,7 +215,7 @@ func DrainImpossible(c *cluster.Cluster, cfg config.Config, now time.Time) strin
 }
 
 // GateReason explains a skip below the gate, with the value and the gate, and for
-// large clusters how small a lone joiner's COV is (README, "Measuring balance").
+// large clusters how small a lone joiner's COV is (docs/decisions.md, "Measuring balance").
 func GateReason(cov, gate float64, n int) string {
 	r := fmt.Sprintf("COV %.2f%% is at or below COV_PERCENT %.4g%%", cov, gate)
 	if n >= 2 {

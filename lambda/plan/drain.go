@@ -8,7 +8,7 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 )
 
-// DrainCandidates picks the instances of one drain round (README, "Strategies"; safety
+// DrainCandidates picks the instances of one drain round (docs/decisions.md, "Strategies"; safety
 // guarantee 3) from obs (every instance with its running-task count): the most loaded
 // first, at most max of them, each of which
 //   - runs more tasks than the balanced target's ceil (draining anything else adds churn),

@@ -1,4 +1,4 @@
-// Package plan holds the rebalancer's decisions (README, "What it does with an event"):
+// Package plan holds the rebalancer's decisions (docs/decisions.md, "What it does with an event"):
 // the join check, eligibility, the imbalance of each service, the candidates of a drain
 // round, and the choice between strategies from their predictions. Everything here is a
 // function of the cluster model; acting is the actor's job (package act).
@@ -20,7 +20,7 @@ type Skip struct {
 }
 
 // Ineligible returns why the rebalancer must not touch a service, or "" when it may
-// (README, "Strategies"; safety guarantee 4): a REPLICA service on EC2 capacity,
+// (docs/decisions.md, "Strategies"; safety guarantee 4): a REPLICA service on EC2 capacity,
 // spread-first or unplaced, at steady state, with at least two tasks, the rolling (ECS)
 // deployment controller, a deployment configuration that lets a task be replaced, and
 // without the opt-out tag.
@@ -100,7 +100,7 @@ type Imbalance struct {
 }
 
 // Imbalances returns the eligible services whose counts across their possible hosts
-// differ by more than one (README, "Measuring balance"), largest spread first, then the
+// differ by more than one (docs/decisions.md, "Measuring balance"), largest spread first, then the
 // larger service, then by name.
 func Imbalances(c *cluster.Cluster, eligible map[string]*cluster.Service) []Imbalance {
 	schedulable := 0

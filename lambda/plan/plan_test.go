@@ -15,7 +15,7 @@ import (
 
 const optOut = "ecs-rebalancer:skip"
 
-// Eligibility (README, "Strategies"), one case per rule.
+// Eligibility (docs/decisions.md, "Strategies"), one case per rule.
 func TestIneligible(t *testing.T) {
 	tests := []struct {
 		name string
@@ -127,7 +127,7 @@ func TestInstanceJoined(t *testing.T) {
 	}
 }
 
-// The daemon point (README, "What it does with an event"): a joiner in a cluster with a
+// The daemon point (docs/decisions.md, "What it does with an event"): a joiner in a cluster with a
 // daemon service is never at zero tasks when the handler looks; it is still a join.
 func TestClusterJoined(t *testing.T) {
 	tests := []struct {
@@ -174,7 +174,7 @@ func TestClusterJoined(t *testing.T) {
 	}
 }
 
-// README, "Strategies" and safety guarantee 3: most loaded first, never the joiner,
+// docs/decisions.md, "Strategies" and safety guarantee 3: most loaded first, never the joiner,
 // never an instance running an ineligible service's task, never more than the others
 // can absorb, at most max.
 func TestDrainCandidates(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 )
 
-// InstanceJoined checks the re-described instance of an event (README, "What it does
-// with an event"): ACTIVE, agent connected, registered within the join window, no drain
+// InstanceJoined checks the re-described instance of an event (docs/decisions.md, "What it
+// does with an event"): ACTIVE, agent connected, registered within the join window, no drain
 // marker. It returns "" or the reason it is not a join.
 func InstanceJoined(i *cluster.Instance, now time.Time, window time.Duration) string {
 	switch {
@@ -32,8 +32,8 @@ func InstanceJoined(i *cluster.Instance, now time.Time, window time.Duration) st
 
 func round(d time.Duration) time.Duration { return d.Round(time.Second) }
 
-// ClusterJoined checks the joiner against the whole cluster (README, "What it does with
-// an event"): at least two ACTIVE instances, and the joiner runs or awaits no task
+// ClusterJoined checks the joiner against the whole cluster (docs/decisions.md, "What it does
+// with an event"): at least two ACTIVE instances, and the joiner runs or awaits no task
 // except DAEMON services' (a daemon places its task on a new instance within seconds,
 // so "no tasks at all" would never hold in a cluster with a daemon). It returns "" or
 // the reason, and a description of what the joiner runs.

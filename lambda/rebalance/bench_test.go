@@ -14,7 +14,7 @@ import (
 
 // BenchmarkDecisionAtECSMaximums is one whole invocation in dry run, through the
 // simulator's ECS API, at ECS's per-cluster maximums: the event, the trigger check and
-// re-describe, the read of every instance, service and task (1,654 calls, README, "ECS
+// re-describe, the read of every instance, service and task (1,654 calls, docs/operations.md, "ECS
 // calls per decision"), the plan with both predictions, and the report. Dry run leaves
 // the cluster as it was, so every iteration decides on the same join.
 func BenchmarkDecisionAtECSMaximums(b *testing.B) {

@@ -416,7 +416,7 @@ func TestRetryableFailuresReturnAnError(t *testing.T) {
 	}
 }
 
-// One structured record per decision, with the keys of README, "Observability", and its
+// One structured record per decision, with the keys of docs/operations.md, "Observability", and its
 // metrics in the embedded metric format.
 func TestDecisionRecordAndMetrics(t *testing.T) {
 	h := loadHarness(t, "headline", nil)

@@ -9,7 +9,7 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
 )
 
-// Log keys of the decision record (README, "Observability"): an API, do not rename.
+// Log keys of the decision record (docs/operations.md, "Observability"): an API, do not rename.
 const (
 	KeyCluster      = "cluster"
 	KeyInstanceARN  = "containerInstanceArn"
@@ -126,7 +126,7 @@ func nonNil(s []string) []string {
 
 // writeMetrics writes the decision's CloudWatch metrics in the embedded metric format:
 // one JSON object on its own line in the function's log stream, which CloudWatch turns
-// into metrics without an API call (README, "Observability").
+// into metrics without an API call (docs/operations.md, "Observability").
 func (h *Handler) writeMetrics(r Report) {
 	if r.Cluster == "" {
 		return

@@ -95,7 +95,7 @@ type Planned struct {
 func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	snapPath := fs.String("cluster", "", "cluster snapshot (README, Snapshots)")
+	snapPath := fs.String("cluster", "", "cluster snapshot (docs/simulator.md, Snapshots)")
 	asJSON := fs.Bool("json", false, "print one JSON object per event")
 	seed := fs.Int64("seed", -1, "the simulated world's seed (default: the snapshot's simulation.seed)")
 	like := fs.String("add-instance", "", "what-if: a new empty instance shaped like this one (an EC2 instance ID, or a zone) joins at the snapshot's time")

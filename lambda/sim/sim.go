@@ -1,7 +1,7 @@
 // Package sim is an ECS cluster simulator: it implements ecsclient.API over the
 // cluster model on a virtual clock, with the request limits, error codes, placement,
-// deployment waves and draining behaviour ECS documents (sources in README.md, "How
-// the simulator models ECS"). Every call is recorded, faults can be injected
+// deployment waves and draining behaviour ECS documents (sources in docs/simulator.md,
+// "How the simulator models ECS"). Every call is recorded, faults can be injected
 // per action, and nothing ever sleeps.
 //
 // A Sim is safe for concurrent use; each call runs under one lock.

@@ -1,4 +1,4 @@
-// Package snapshot reads and writes cluster snapshots (README, "Snapshots"): JSON in
+// Package snapshot reads and writes cluster snapshots (docs/simulator.md, "Snapshots"): JSON in
 // the ECS API's own shapes, so a user can capture a real cluster with the AWS CLI and
 // replay events against it.
 package snapshot

@@ -1,4 +1,4 @@
-// Command snapshot writes a snapshot (README, "Snapshots") of a live cluster, read with
+// Command snapshot writes a snapshot (docs/simulator.md, "Snapshots") of a live cluster, read with
 // the same batched reader the Lambda uses and the standard AWS credential chain:
 //
 //	go run ./lambda/cmd/snapshot -cluster NAME > cluster.json
