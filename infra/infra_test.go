@@ -37,7 +37,11 @@ func synth(t *testing.T, o infra.AppOptions) map[string]awscdk.Stack {
 	app := awscdk.NewApp(nil)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	out := map[string]awscdk.Stack{}
-	for _, s := range infra.BuildApp(app, o) {
+	built, err := infra.BuildApp(app, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range built {
 		out[*s.StackName()] = s
 	}
 	return out
@@ -274,6 +278,17 @@ func TestInvalidPropsFailSynth(t *testing.T) {
 			return &c
 		}()}, []string{"exceeds Lambda's 900s"}},
 	}
+	t.Run("nil props", func(t *testing.T) {
+		var p *infra.RebalancerProps
+		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "ClusterArns needs at least one cluster") {
+			t.Errorf("Validate on nil props: %v", err)
+		}
+	})
+	t.Run("an app with nothing to synthesize", func(t *testing.T) {
+		if _, err := infra.BuildApp(awscdk.NewApp(nil), infra.AppOptions{}); err == nil || !strings.Contains(err.Error(), "nothing to synthesize") {
+			t.Errorf("BuildApp with no stack asked for: %v", err)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.props.Validate()

@@ -3,6 +3,7 @@
 package infra
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -72,6 +73,9 @@ const (
 // Validate checks props and returns every problem, the settings' included (the same
 // validation the function runs at cold start).
 func (p *RebalancerProps) Validate() error {
+	if p == nil {
+		return errors.New("invalid rebalancer settings:\n  props are nil: ClusterArns needs at least one cluster")
+	}
 	var problems []string
 	if len(p.ClusterArns) == 0 {
 		problems = append(problems, "ClusterArns: at least one cluster is required")

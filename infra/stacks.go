@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"errors"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
@@ -38,9 +39,12 @@ type AppOptions struct {
 	Env          *awscdk.Environment
 }
 
-// BuildApp adds the stacks the options ask for; it names what is missing when they
-// ask for none.
-func BuildApp(app awscdk.App, o AppOptions) []awscdk.Stack {
+// BuildApp adds the stacks the options ask for; when they ask for none, it returns an
+// error that names what is missing (a command-line mistake, not a bug: no panic).
+func BuildApp(app awscdk.App, o AppOptions) ([]awscdk.Stack, error) {
+	if o.ClusterName == "" && !o.Demo {
+		return nil, errors.New("nothing to synthesize: pass -c clusterName=NAME to attach to an existing cluster, or -c demo=true for the demo cluster")
+	}
 	var stacks []awscdk.Stack
 	if o.ClusterName != "" {
 		stacks = append(stacks, NewAttachStack(app, "EcsRebalancer-"+o.ClusterName, o))
@@ -48,10 +52,7 @@ func BuildApp(app awscdk.App, o AppOptions) []awscdk.Stack {
 	if o.Demo {
 		stacks = append(stacks, NewDemoStack(app, "EcsRebalancerDemo", o))
 	}
-	if len(stacks) == 0 {
-		panic("nothing to synthesize: pass -c clusterName=NAME to attach to an existing cluster, or -c demo=true for the demo cluster")
-	}
-	return stacks
+	return stacks, nil
 }
 
 // NewAttachStack attaches the rebalancer to an existing cluster by name: the cluster's

@@ -16,12 +16,16 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run synthesizes the app and returns the exit status; the deferred jsii.Close runs
+// before main exits (os.Exit would skip it).
+func run() int {
 	defer jsii.Close()
 	settings, err := config.FromEnv(os.Getenv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "invalid rebalancer settings:\n%v\n", err)
-		os.Exit(1)
+		return 1
 	}
 	for _, w := range config.Unknown(os.Environ()) {
 		fmt.Fprintln(os.Stderr, "warning:", w)
@@ -34,12 +38,16 @@ func main() {
 		}
 		return ""
 	}
-	infra.BuildApp(app, infra.AppOptions{
+	if _, err := infra.BuildApp(app, infra.AppOptions{
 		ClusterName: context("clusterName"),
 		Demo:        context("demo") == "true",
 		Schedule:    context("schedule"),
 		AlarmEmail:  context("alarmEmail"),
 		Settings:    &settings,
-	})
+	}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
 	app.Synth(nil)
+	return 0
 }
