@@ -28,31 +28,34 @@ func AllServices(ctx context.Context, api ReadAPI, clusterID string) ([]types.Se
 // InstanceTasks lists and describes the tasks on a container instance whose desired
 // status is RUNNING: ceil(T/100) ListTasks and DescribeTasks calls.
 func InstanceTasks(ctx context.Context, api ReadAPI, clusterID, instanceARN string) ([]types.Task, error) {
-	var out []types.Task
-	var notes []string
-	list := func(tok *string) ([]string, *string, error) {
-		got, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: &clusterID, ContainerInstance: &instanceARN, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
-		if err != nil {
-			return nil, nil, err
-		}
-		return got.TaskArns, got.NextToken, nil
-	}
-	return out, gather(&notes, "task", MaxDescribeTasks, list, describeTasks(ctx, api, clusterID), collect(&out))
+	return liveTasks(ctx, api, clusterID, ecs.ListTasksInput{ContainerInstance: &instanceARN})
 }
 
 // ServiceTasks lists and describes the service's tasks whose desired status is
 // RUNNING: ceil(T/100) ListTasks and DescribeTasks calls.
 func ServiceTasks(ctx context.Context, api ReadAPI, clusterID, service string) ([]types.Task, error) {
+	return liveTasks(ctx, api, clusterID, ecs.ListTasksInput{ServiceName: &service})
+}
+
+// liveTasks lists the tasks filter selects (desired status RUNNING, ListTasks'
+// default) and describes them.
+func liveTasks(ctx context.Context, api ReadAPI, clusterID string, filter ecs.ListTasksInput) ([]types.Task, error) {
 	var out []types.Task
 	var notes []string
-	list := func(tok *string) ([]string, *string, error) {
-		got, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: &clusterID, ServiceName: &service, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
+	return out, gather(&notes, "task", MaxDescribeTasks, listTasks(ctx, api, clusterID, filter), describeTasks(ctx, api, clusterID), collect(&out))
+}
+
+// listTasks pages through ListTasks with filter, 100 at a time.
+func listTasks(ctx context.Context, api ReadAPI, clusterID string, filter ecs.ListTasksInput) func(*string) ([]string, *string, error) {
+	return func(tok *string) ([]string, *string, error) {
+		in := filter
+		in.Cluster, in.MaxResults, in.NextToken = &clusterID, aws.Int32(MaxPageSize), tok
+		got, err := api.ListTasks(ctx, &in)
 		if err != nil {
 			return nil, nil, err
 		}
 		return got.TaskArns, got.NextToken, nil
 	}
-	return out, gather(&notes, "task", MaxDescribeTasks, list, describeTasks(ctx, api, clusterID), collect(&out))
 }
 
 // DescribeTasks describes tasks by ARN: ceil(T/100) calls.

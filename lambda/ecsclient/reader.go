@@ -60,13 +60,7 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 	// every task twice.
 	in := interner{}
 	err = gather(&notes, "task", MaxDescribeTasks,
-		func(tok *string) ([]string, *string, error) {
-			out, err := api.ListTasks(ctx, &ecs.ListTasksInput{Cluster: &clusterID, MaxResults: aws.Int32(MaxPageSize), NextToken: tok})
-			if err != nil {
-				return nil, nil, err
-			}
-			return out.TaskArns, out.NextToken, nil
-		},
+		listTasks(ctx, api, clusterID, ecs.ListTasksInput{}),
 		describeTasks(ctx, api, clusterID),
 		func(batch []types.Task) error {
 			for _, tk := range keepConsistent(batch, c, &notes) {
