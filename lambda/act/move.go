@@ -391,9 +391,14 @@ func (a *Actor) unprotect(ctx context.Context, mv *moving) error {
 	if len(mv.ours) == 0 {
 		return nil
 	}
-	now, err := ecsclient.TaskProtection(ctx, a.read, a.cluster, mv.ours)
-	if err != nil {
-		return fmt.Errorf("unprotect tasks of %s (they expire by themselves): %w", mv.move.Service, err)
+	// A task that stopped meanwhile may come back as a failure: it needs nothing.
+	var now []types.ProtectedTask
+	for start := 0; start < len(mv.ours); start += ecsclient.MaxGetTaskProtection {
+		got, err := a.read.GetTaskProtection(ctx, &ecs.GetTaskProtectionInput{Cluster: &a.cluster, Tasks: mv.ours[start:min(start+ecsclient.MaxGetTaskProtection, len(mv.ours))]})
+		if err != nil {
+			return fmt.Errorf("unprotect tasks of %s (they expire by themselves): %w", mv.move.Service, err)
+		}
+		now = append(now, got.ProtectedTasks...)
 	}
 	var clear []string
 	for _, p := range now {
