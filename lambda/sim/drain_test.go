@@ -131,6 +131,29 @@ func TestDrainBlockedByDeploymentConfiguration(t *testing.T) {
 	}
 }
 
+// ECS fact (SDK, DeploymentConfiguration): blue/green (CODE_DEPLOY) and EXTERNAL services
+// with tasks on EC2 use the default percents while instances drain, whatever their own:
+// min=max=100 % would block a rolling service's drain; theirs starts the replacements
+// first and never runs below the desired count.
+func TestBlueGreenServicesDrainWithTheDefaultPercents(t *testing.T) {
+	for _, controller := range []string{cluster.ControllerCodeDeploy, cluster.ControllerExternal} {
+		t.Run(controller, func(t *testing.T) {
+			b := ct.New("demo")
+			hot := b.Instance("us-east-1a")
+			b.Instance("us-east-1b")
+			web := b.Service("web", ct.Desired(4), ct.Deploy(100, 100), ct.Controller(controller))
+			b.Tasks(web, hot, 4)
+			s := newSim(t, b)
+			setState(t, s, cluster.StatusDraining, hot)
+			got := s.Settle(time.Hour)
+			st := s.Stats()
+			if st.TasksStarted != 4 || st.TasksStopped != 4 || st.BelowMinHealthy != 0 || len(got.Stalled) != 0 {
+				t.Errorf("stats %+v, settled %+v: want 4 replaced, start first", st, got)
+			}
+		})
+	}
+}
+
 // ECS fact: service tasks PENDING on an instance set to DRAINING stop at once.
 func TestDrainStopsPendingServiceTasksAtOnce(t *testing.T) {
 	b := ct.New("demo")

@@ -107,6 +107,12 @@ func (s *Sim) replicaStep(svc *cluster.Service) (unfinished bool, protectedUntil
 	}
 	desired := int(svc.DesiredCount)
 	minHealthy, maxTotal := svc.HealthyBounds()
+	if svc.DeploymentController != cluster.ControllerECS {
+		// Blue/green (CODE_DEPLOY) and EXTERNAL services deploy outside ECS's scheduler,
+		// so their old tasks here are a drain's; on EC2 they drain with the default
+		// percents, 100 % and 200 %, whatever their own (SDK, DeploymentConfiguration).
+		minHealthy, maxTotal = desired, 2*desired
+	}
 
 	// Scale-in: a lowered desired count stops the surplus at once, PENDING first, and
 	// never a protected task.
