@@ -7,8 +7,8 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 )
 
-// stepQueue orders the services' scheduled steps by time, then by when they were
-// scheduled, so the simulation is deterministic. Rescheduling a service earlier leaves
+// stepQueue orders the services' scheduled steps by time, then daemons first, then by
+// when they were scheduled, so the simulation is deterministic. Rescheduling a service earlier leaves
 // a stale entry behind; entries that no longer match next[svc] are skipped.
 type stepQueue struct {
 	items []step
@@ -26,6 +26,11 @@ func (q *stepQueue) Less(i, j int) bool {
 	a, b := q.items[i], q.items[j]
 	if !a.at.Equal(b.at) {
 		return a.at.Before(b.at)
+	}
+	// "The daemon task is the first task to launch on the instances": at the same
+	// instant, daemon services place before the others.
+	if da, db := a.svc.IsDaemon(), b.svc.IsDaemon(); da != db {
+		return da
 	}
 	return a.seq < b.seq
 }
