@@ -252,6 +252,33 @@ func taskFromAPI(tk types.Task, in interner) (*cluster.Task, error) {
 	if t.Size.Memory, err = cluster.ParseMemory(aws.ToString(tk.Memory)); err != nil {
 		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
 	}
+	if t.Size.CPU == 0 || t.Size.Memory == 0 {
+		// Sizes set per container (common on EC2): the instance reserves their sum,
+		// each container's memoryReservation where set, else its hard memory limit.
+		var sum cluster.Resources
+		for _, c := range tk.Containers {
+			cpu, err := cluster.ParseCPU(aws.ToString(c.Cpu))
+			if err != nil {
+				return nil, fmt.Errorf("task %s: container %s: %w", t.ARN, aws.ToString(c.Name), err)
+			}
+			mem := aws.ToString(c.MemoryReservation)
+			if mem == "" || mem == "0" {
+				mem = aws.ToString(c.Memory)
+			}
+			m, err := cluster.ParseMemory(mem)
+			if err != nil {
+				return nil, fmt.Errorf("task %s: container %s: %w", t.ARN, aws.ToString(c.Name), err)
+			}
+			sum.CPU += cpu
+			sum.Memory += m
+		}
+		if t.Size.CPU == 0 {
+			t.Size.CPU = sum.CPU
+		}
+		if t.Size.Memory == 0 {
+			t.Size.Memory = sum.Memory
+		}
+	}
 	return t, nil
 }
 

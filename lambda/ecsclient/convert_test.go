@@ -88,3 +88,35 @@ func TestTaskFromAPIRejectsWhatTheModelCannotHold(t *testing.T) {
 		}
 	}
 }
+
+// A task sized per container (no task-level cpu or memory, common on EC2) reserves the
+// sum of its containers: cpu units, and each container's memoryReservation where set,
+// else its hard memory limit. A task-level value wins where there is one.
+func TestTaskSizedPerContainer(t *testing.T) {
+	running := func(cpu, mem *string, cs ...types.Container) types.Task {
+		return types.Task{TaskArn: aws.String("t"), LastStatus: aws.String("RUNNING"), DesiredStatus: aws.String("RUNNING"), Cpu: cpu, Memory: mem, Containers: cs}
+	}
+	app := types.Container{Name: aws.String("app"), Cpu: aws.String("128"), Memory: aws.String("256")}
+	sidecar := types.Container{Name: aws.String("sidecar"), Cpu: aws.String("64"), Memory: aws.String("512"), MemoryReservation: aws.String("128")}
+	tests := []struct {
+		name string
+		task types.Task
+		want cluster.Resources
+	}{
+		{"per container", running(nil, nil, app, sidecar), cluster.Resources{CPU: 192, Memory: 384}},
+		{"task-level memory wins", running(nil, aws.String("1024"), app, sidecar), cluster.Resources{CPU: 192, Memory: 1024}},
+		{"task-level both", running(aws.String("512"), aws.String("1024"), app), cluster.Resources{CPU: 512, Memory: 1024}},
+		{"no size anywhere", running(nil, nil, types.Container{Name: aws.String("x")}), cluster.Resources{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ecsclient.TaskFromAPI(tt.task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Size != tt.want {
+				t.Errorf("size %+v, want %+v", got.Size, tt.want)
+			}
+		})
+	}
+}
