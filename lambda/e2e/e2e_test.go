@@ -200,7 +200,7 @@ func TestJoinRebalancesTheCluster(t *testing.T) {
 				}
 			}
 			ineligibleUntouched(t, s)
-			if !strings.Contains(p.Logs(), `"_aws"`) {
+			if !p.WaitFor(`"_aws"`) { // written after the decision record
 				t.Error("no embedded-metric-format line in the function's output")
 			}
 		})

@@ -230,6 +230,18 @@ func (p *Process) Lines(msg string, want int) []map[string]any {
 	}
 }
 
+// WaitFor reports whether the process's output holds s, waiting up to a second for it.
+func (p *Process) WaitFor(s string) bool {
+	deadline := time.Now().Add(time.Second)
+	for !strings.Contains(p.Logs(), s) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
 func (p *Process) lines(msg string) []map[string]any {
 	var out []map[string]any
 	for _, l := range strings.Split(p.Logs(), "\n") {

@@ -68,7 +68,9 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout+30*time.Second)
 	defer cancel()
 	res, err := rt.Invoke(ctx, event, *timeout)
-	p.Lines("decision", 1) // the output is copied asynchronously: let the record arrive
+	// The output is copied asynchronously: let the record and its metric line arrive.
+	p.Lines("decision", 1)
+	p.WaitFor(`"_aws"`)
 	fmt.Fprint(stdout, p.Logs())
 	switch {
 	case err != nil:
