@@ -1,9 +1,12 @@
 // Package act is the only code that calls mutating ECS APIs (UpdateService,
-// UpdateContainerInstancesState, PutAttributes, DeleteAttributes), and the one place
-// that enforces the limits around them: at most MAX_SERVICES_PER_RUN redeployments per
-// invocation, paced under ECS's sustained UpdateService rate; at most
-// DRAIN_MAX_INSTANCES drains per round; a drain only when the deadline covers it; the
-// drain marker before every drain, and reactivation on every way out.
+// UpdateContainerInstancesState, PutAttributes, DeleteAttributes, TagResource,
+// UntagResource, UpdateTaskProtection), and the one place that enforces the limits
+// around them, itself, from what ECS shows just before each call: eligibility, the
+// per-run caps (MAX_SERVICES_PER_RUN, MAX_MOVES_PER_RUN, DRAIN_MAX_INSTANCES), the
+// pacing under ECS's sustained UpdateService rate, the last ACTIVE instance and a third
+// of them unavailable at most, room for the tasks a drain or a move displaces, and
+// the deadline; the drain marker before every drain and reactivation on every way out;
+// a move's markers and its undo. Refusals are typed errors (ErrIneligible, ...).
 //
 // The same Actor runs against ECS, and against a simulated copy of the cluster for
 // predictions; dry run swaps the mutating calls for a Recorder.
