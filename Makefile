@@ -21,7 +21,7 @@ ALARM_EMAIL ?=
 CDK_CONTEXT = $(if $(CLUSTER),-c clusterName=$(CLUSTER)) $(if $(filter true,$(DEMO)),-c demo=true) \
 	$(if $(SCHEDULE),-c schedule="$(SCHEDULE)") $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL))
 
-.PHONY: help pause resume test fmt-check vet lint unit e2e fuzz soak build build-local replay compare bench cover clean synth deploy diff destroy cdk
+.PHONY: help package pause resume test fmt-check vet lint unit e2e fuzz soak build build-local replay compare bench cover clean synth deploy diff destroy cdk
 
 help:
 	@echo "make test         gofmt check, go vet, staticcheck, unit tests (lambda and infra), the simulator under -race,"
@@ -36,6 +36,7 @@ help:
 	@echo "make build        bootstrap for Lambda (provided.al2023, arm64)"
 	@echo "make build-local  bootstrap for this machine, for lambda/cmd/invoke"
 	@echo "make synth        synthesize the stacks offline"
+	@echo "make package      dist/: the function's zip and a CloudFormation template (no CDK bootstrap needed)"
 	@echo "make deploy CLUSTER=name [DEMO=true] [SCHEDULE=...] [ALARM_EMAIL=...]   deploy (also diff, destroy)"
 	@echo "make pause CLUSTER=name   disable the rules that invoke the function (make resume: enable them)"
 	@echo "make clean        remove build outputs"
@@ -75,6 +76,20 @@ unit:
 build:
 	mkdir -p $(dir $(BOOTSTRAP))
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $(BOOTSTRAP) ./lambda/cmd/rebalancer
+
+# dist/: the function's zip and a CloudFormation template that deploys it with
+# `aws cloudformation deploy`, without Go, Node or a CDK bootstrap on the deploying
+# side (README, "Deploy without the CDK"). The template is synthesized from the same
+# construct (infra.NewPackageStack).
+VERSION ?= $(shell git rev-parse --short HEAD)
+package: build
+	rm -rf dist && mkdir -p dist
+	cd $(dir $(BOOTSTRAP)) && zip -q -X $(CURDIR)/dist/ecs-rebalancer-$(VERSION).zip bootstrap
+	AWS_REGION=$${AWS_REGION:-us-east-1} AWS_EC2_METADATA_DISABLED=true CDK_OUTDIR=dist/cdk.out \
+		CDK_CONTEXT_JSON='{"package":"true"}' go run ./infra/cmd/app
+	cp dist/cdk.out/EcsRebalancerPackage.template.json dist/ecs-rebalancer.template.json
+	rm -rf dist/cdk.out
+	@ls -1 dist
 
 # The released binary (built for this machine) under a Lambda Runtime API harness,
 # against the ECS endpoint serving testdata snapshots (lambda/e2e; about a minute).

@@ -159,7 +159,7 @@ func one(t *testing.T, tpl map[string]any, typ string) map[string]any {
 
 // README, "Deploy": cdk-nag AwsSolutions with zero unsuppressed findings, in both stacks.
 func TestNagClean(t *testing.T) {
-	stacks := synth(t, infra.AppOptions{ClusterName: "prod", Demo: true, Schedule: "rate(1 hour)", AlarmEmail: "ops@example.com"})
+	stacks := synth(t, infra.AppOptions{ClusterName: "prod", Demo: true, Package: true, Schedule: "rate(1 hour)", AlarmEmail: "ops@example.com"})
 	for name, s := range stacks {
 		t.Run(name, func(t *testing.T) {
 			ann := assertions.Annotations_FromStack(s)
@@ -529,5 +529,42 @@ func TestOutputsAndDashboard(t *testing.T) {
 				t.Errorf("dashboard lacks %s: %.300s", want, body)
 			}
 		}
+	}
+}
+
+// make package's template: a plain CloudFormation template with parameters and no CDK
+// bootstrap, holding the same resources as the stack that attaches to a cluster.
+func TestPackageStack(t *testing.T) {
+	pkg := template(t, synth(t, infra.AppOptions{Package: true})[infra.PackageStackID])
+	params, _ := pkg["Parameters"].(map[string]any)
+	for _, p := range []string{infra.ParamCluster, infra.ParamCodeBucket, infra.ParamCodeKey, infra.ParamStrategy, infra.ParamDryRun} {
+		if _, ok := params[p]; !ok {
+			t.Errorf("no parameter %s (have %v)", p, params)
+		}
+	}
+	if _, ok := params["BootstrapVersion"]; ok || pkg["Rules"] != nil {
+		t.Errorf("the template checks a CDK bootstrap version: %v %v", params["BootstrapVersion"], pkg["Rules"])
+	}
+	fn := one(t, pkg, "AWS::Lambda::Function")
+	code := resolve(fn["Code"])
+	env := resolve(fn["Environment"])
+	if !strings.Contains(code, `"Ref":"CodeBucket"`) || !strings.Contains(code, `"Ref":"CodeKey"`) ||
+		!strings.Contains(env, `"STRATEGY":{"Ref":"Strategy"}`) || !strings.Contains(env, `"DRY_RUN":{"Ref":"DryRun"}`) {
+		t.Errorf("code %s, environment %s", code, env)
+	}
+	if p := params[infra.ParamDryRun].(map[string]any); p["Default"] != "true" {
+		t.Errorf("DRY_RUN defaults to %v: a first deploy should decide and report only", p["Default"])
+	}
+	// The same resources as the stack that attaches to a cluster by name.
+	types := func(tpl map[string]any) map[string]int {
+		out := map[string]int{}
+		for _, r := range tpl["Resources"].(map[string]any) {
+			out[r.(map[string]any)["Type"].(string)]++
+		}
+		return out
+	}
+	attach := template(t, synth(t, infra.AppOptions{ClusterName: "prod"})["EcsRebalancer-prod"])
+	if diff := cmp.Diff(types(attach), types(pkg)); diff != "" {
+		t.Errorf("resource types (-attach +package):\n%s", diff)
 	}
 }

@@ -41,8 +41,12 @@ type RebalancerProps struct {
 	Schedule awsevents.Schedule
 	// AlarmAction, when set, is notified by both alarms (function errors, DLQ depth).
 	AlarmAction awscloudwatch.IAlarmAction
-	// BootstrapDir holds the built `bootstrap` (default build/rebalancer).
+	// BootstrapDir holds the built `bootstrap` (default build/rebalancer), used as a
+	// CDK asset unless Code is set.
 	BootstrapDir string
+	// Code, when set, is where the function's code comes from instead (the package
+	// stack's S3 object, which needs no CDK bootstrap).
+	Code awslambda.Code
 	// LogRetention of the function's log group (default one month).
 	LogRetention awslogs.RetentionDays
 }
@@ -133,9 +137,13 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 		role.AddToPolicy(st)
 	}
 
-	dir := props.BootstrapDir
-	if dir == "" {
-		dir = DefaultBootstrapDir
+	code := props.Code
+	if code == nil {
+		dir := props.BootstrapDir
+		if dir == "" {
+			dir = DefaultBootstrapDir
+		}
+		code = awslambda.Code_FromAsset(jsii.String(dir), nil)
 	}
 	maxEventAge := awscdk.Duration_Seconds(jsii.Number(max(60, cfg.JoinWindow.Seconds())))
 	r.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
@@ -143,7 +151,7 @@ func NewRebalancer(scope constructs.Construct, id string, props *RebalancerProps
 		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:                 awslambda.Architecture_ARM_64(),
 		Handler:                      jsii.String("bootstrap"),
-		Code:                         awslambda.Code_FromAsset(jsii.String(dir), nil),
+		Code:                         code,
 		MemorySize:                   jsii.Number(128),
 		Timeout:                      awscdk.Duration_Seconds(jsii.Number(cfg.FunctionTimeout().Seconds())),
 		ReservedConcurrentExecutions: jsii.Number(1),

@@ -11,7 +11,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -28,6 +30,8 @@ type AppOptions struct {
 	ClusterName string
 	// Demo provisions a demo cluster with the rebalancer attached (-c demo=true).
 	Demo bool
+	// Package synthesizes the parameterized template of make package (-c package=true).
+	Package bool
 	// Schedule is an EventBridge schedule expression for the optional COV check
 	// (-c schedule="rate(1 hour)").
 	Schedule string
@@ -43,8 +47,8 @@ type AppOptions struct {
 // BuildApp adds the stacks the options ask for; when they ask for none, it returns an
 // error that names what is missing (a command-line mistake, not a bug: no panic).
 func BuildApp(app awscdk.App, o AppOptions) ([]awscdk.Stack, error) {
-	if o.ClusterName == "" && !o.Demo {
-		return nil, errors.New("nothing to synthesize: pass -c clusterName=NAME to attach to an existing cluster, or -c demo=true for the demo cluster")
+	if o.ClusterName == "" && !o.Demo && !o.Package {
+		return nil, errors.New("nothing to synthesize: pass -c clusterName=NAME to attach to an existing cluster, -c demo=true for the demo cluster, or -c package=true for the template of make package")
 	}
 	var stacks []awscdk.Stack
 	if o.ClusterName != "" {
@@ -53,7 +57,64 @@ func BuildApp(app awscdk.App, o AppOptions) ([]awscdk.Stack, error) {
 	if o.Demo {
 		stacks = append(stacks, NewDemoStack(app, "EcsRebalancerDemo", o))
 	}
+	if o.Package {
+		stacks = append(stacks, NewPackageStack(app, PackageStackID, o))
+	}
 	return stacks, nil
+}
+
+// PackageStackID is the package stack's ID; its template is cdk.out/<ID>.template.json.
+const PackageStackID = "EcsRebalancerPackage"
+
+// Parameters of the package stack's template.
+const (
+	ParamCluster    = "ClusterName"
+	ParamCodeBucket = "CodeBucket"
+	ParamCodeKey    = "CodeKey"
+	ParamStrategy   = "Strategy"
+	ParamDryRun     = "DryRun"
+)
+
+// NewPackageStack is the rebalancer as a plain CloudFormation template, for accounts
+// where CDK bootstrap is not allowed (make package): no asset and no bootstrap
+// version check; the cluster, the code's S3 location, STRATEGY and DRY_RUN are
+// parameters, and the other settings are the ones it was synthesized with.
+func NewPackageStack(scope constructs.Construct, id string, o AppOptions) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		Description: jsii.String("ecs-rebalancer, packaged: deploy with aws cloudformation deploy, no CDK bootstrap needed"),
+		Synthesizer: awscdk.NewBootstraplessSynthesizer(&awscdk.BootstraplessSynthesizerProps{}),
+	})
+	param := func(name, description string, p *awscdk.CfnParameterProps) awscdk.CfnParameter {
+		p.Description = jsii.String(description)
+		return awscdk.NewCfnParameter(stack, jsii.String(name), p)
+	}
+	clusterName := param(ParamCluster, "the ECS cluster (name) to rebalance", &awscdk.CfnParameterProps{Type: jsii.String("String"), MinLength: jsii.Number(1)})
+	bucket := param(ParamCodeBucket, "the S3 bucket holding the function's zip (in this stack's region)", &awscdk.CfnParameterProps{Type: jsii.String("String"), MinLength: jsii.Number(3)})
+	key := param(ParamCodeKey, "the zip's key (a new one for each release: changing it updates the function)", &awscdk.CfnParameterProps{Type: jsii.String("String"), MinLength: jsii.Number(1)})
+	strategy := param(ParamStrategy, "STRATEGY", &awscdk.CfnParameterProps{Type: jsii.String("String"), Default: jsii.String(config.StrategyAuto),
+		AllowedValues: jsii.Strings(config.StrategyAuto, config.StrategyMove, config.StrategyForceNewDeployment, config.StrategyDrain)})
+	dryRun := param(ParamDryRun, "DRY_RUN: decide and report only (start with true)", &awscdk.CfnParameterProps{Type: jsii.String("String"), Default: jsii.String("true"),
+		AllowedValues: jsii.Strings("true", "false")})
+
+	arn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecs"), Resource: jsii.String("cluster"), ResourceName: clusterName.ValueAsString()})
+	p := rebalancerProps(stack, o, arn)
+	// The timeout covers the worst case of any strategy the parameter allows.
+	settings := config.Default()
+	if o.Settings != nil {
+		settings = *o.Settings
+	}
+	settings.Strategy = config.StrategyAuto
+	p.Settings = &settings
+	codeBucket := awss3.Bucket_FromBucketName(stack, jsii.String("CodeBucketRef"), bucket.ValueAsString())
+	p.Code = awslambda.Code_FromBucket(codeBucket, key.ValueAsString(), nil)
+	// A new release goes under a new key (make package names the zip with the commit):
+	// changing CodeKey is what updates the function, so no object version is needed.
+	awscdk.Annotations_Of(codeBucket).AcknowledgeWarning(jsii.String("@aws-cdk/aws-lambda:codeFromBucketObjectVersionNotSpecified"),
+		jsii.String("each release is uploaded under its own key; changing CodeKey updates the function"))
+	r := NewRebalancer(stack, "Rebalancer", p)
+	r.Function.AddEnvironment(jsii.String(config.EnvStrategy), strategy.ValueAsString(), nil)
+	r.Function.AddEnvironment(jsii.String(config.EnvDryRun), dryRun.ValueAsString(), nil)
+	return stack
 }
 
 // NewAttachStack attaches the rebalancer to an existing cluster by name: the cluster's

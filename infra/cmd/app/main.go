@@ -41,6 +41,7 @@ func run() int {
 	if _, err := infra.BuildApp(app, infra.AppOptions{
 		ClusterName: context("clusterName"),
 		Demo:        context("demo") == "true",
+		Package:     context("package") == "true",
 		Schedule:    context("schedule"),
 		AlarmEmail:  context("alarmEmail"),
 		Settings:    &settings,
