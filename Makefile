@@ -21,13 +21,14 @@ ALARM_EMAIL ?=
 CDK_CONTEXT = $(if $(CLUSTER),-c clusterName=$(CLUSTER)) $(if $(filter true,$(DEMO)),-c demo=true) \
 	$(if $(SCHEDULE),-c schedule="$(SCHEDULE)") $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL))
 
-.PHONY: help package pause resume test fmt-check vet lint unit e2e fuzz soak build build-local replay compare bench cover clean synth deploy diff destroy cdk
+.PHONY: help settings package pause resume test fmt-check vet lint unit e2e fuzz soak build build-local replay compare bench cover clean synth deploy diff destroy cdk
 
 help:
 	@echo "make test         gofmt check, go vet, staticcheck, unit tests (lambda and infra), the simulator under -race,"
 	@echo "                  the committed comparison check, make e2e, make fuzz (what CI runs)"
 	@echo "make replay       the headline scenario through the real handler and the simulator"
 	@echo "make compare      regenerate docs/comparison.{md,json} and the charts"
+	@echo "make settings     regenerate docs/settings.md (COV_PERCENT and MAX_SERVICES_PER_RUN by cluster size)"
 	@echo "make e2e          the released binary against the local ECS endpoint"
 	@echo "make fuzz         native fuzzing of every input (FUZZTIME=3s each)"
 	@echo "make soak         the other-actors property test at length"
@@ -70,7 +71,7 @@ unit:
 	go test ./...
 	go test -count=1 -run 'TestFaultPointSweep|TestOtherActorsDuringARun' ./lambda/rebalance/ -soak
 	go test -race ./lambda/sim/
-	go test -count=1 -tags compare -run TestCommittedComparisonIsCurrent ./lambda/compare/
+	go test -count=1 -tags compare -run 'TestCommittedComparisonIsCurrent|TestCommittedSettingsAreCurrent' ./lambda/compare/
 
 # The Lambda binary for provided.al2023 on arm64 (README, "Deploy").
 build:
@@ -121,6 +122,11 @@ fuzz:
 # each at the quick loop's size (one mode per call; 384 runs).
 soak:
 	set -o pipefail; go test -count=1 -run 'TestFaultPointSweep|TestOtherActorsDuringARun' ./lambda/rebalance/ -soak -v | grep -E "runs|fault points|FAIL|^ok"
+
+# docs/settings.md: auto on the family's moderate clusters with each value of COV_PERCENT
+# and MAX_SERVICES_PER_RUN, in the comparison's five worlds (about 30 s).
+settings:
+	go run ./lambda/cmd/compare -settings docs/settings.md
 
 # The headline scenario: three loaded instances and one that just joined (see the
 # README's "See it work").

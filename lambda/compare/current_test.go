@@ -41,3 +41,16 @@ func TestCommittedComparisonIsCurrent(t *testing.T) {
 		}
 	}
 }
+
+// docs/settings.md is what the settings sweep measures now.
+func TestCommittedSettingsAreCurrent(t *testing.T) {
+	var b bytes.Buffer
+	WriteSettings(&b, Settings())
+	want, err := os.ReadFile(filepath.Join("..", "..", "docs", "settings.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, b.Bytes()) {
+		t.Errorf("docs/settings.md is stale: run make settings (diff, -committed +now):\n%s", cmp.Diff(string(want), b.String()))
+	}
+}

@@ -43,14 +43,7 @@ func Policies() []Policy {
 	for _, strategy := range []string{config.StrategyAuto, config.StrategyMove, config.StrategyForceNewDeployment, config.StrategyDrain} {
 		cfg := config.Default()
 		cfg.Strategy = strategy
-		out = append(out, Policy{Name: strategy, Ours: true, Run: func(ctx context.Context, s *sim.Sim, sc Scenario) (Decided, error) {
-			h := rebalance.New(rebalance.Options{Config: cfg, API: s, Clock: s, TaskStart: sc.Sim.TaskStart, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-			reps, err := h.Process(ctx, sc.Event)
-			if len(reps) == 0 {
-				return Decided{}, err
-			}
-			return Decided{Decision: reps[0].Action, Predicted: reps[0].Chosen}, err
-		}})
+		out = append(out, ours(strategy, cfg))
 	}
 	for _, name := range []string{baseline.RedeployAll, baseline.DrainBusiest, baseline.RedeployUneven} {
 		p := baseline.ByName(name)
@@ -63,6 +56,18 @@ func Policies() []Policy {
 		}})
 	}
 	return out
+}
+
+// ours is the rebalancer's handler with cfg, as a policy.
+func ours(name string, cfg config.Config) Policy {
+	return Policy{Name: name, Ours: true, Run: func(ctx context.Context, s *sim.Sim, sc Scenario) (Decided, error) {
+		h := rebalance.New(rebalance.Options{Config: cfg, API: s, Clock: s, TaskStart: sc.Sim.TaskStart, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+		reps, err := h.Process(ctx, sc.Event)
+		if len(reps) == 0 {
+			return Decided{}, err
+		}
+		return Decided{Decision: reps[0].Action, Predicted: reps[0].Chosen}, err
+	}}
 }
 
 // Metrics are what one policy did on one scenario, measured by the simulator from the

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/compare"
@@ -16,7 +17,15 @@ func main() {
 	out := flag.String("out", "docs", "directory for comparison.md, comparison.json and the chart")
 	snapshots := flag.String("snapshots", "testdata/snapshots", "recorded snapshots to include")
 	events := flag.String("events", "testdata/events", "their join events (<name>-join.json)")
+	settings := flag.String("settings", "", "write only the settings table, to this file (make settings)")
 	flag.Parse()
+	if *settings != "" {
+		if err := writeSettings(*settings); err != nil {
+			fmt.Fprintln(os.Stderr, "compare:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*out, *snapshots, *events); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
@@ -47,4 +56,15 @@ func fmtRatio(v *float64) string {
 		return "   -"
 	}
 	return fmt.Sprintf("%4.2f", *v)
+}
+
+func writeSettings(path string) error {
+	start := time.Now()
+	var b strings.Builder
+	compare.WriteSettings(&b, compare.Settings())
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s in %v\n", path, time.Since(start).Round(time.Millisecond))
+	return nil
 }
