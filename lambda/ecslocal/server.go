@@ -80,6 +80,7 @@ type Server struct {
 	mu      sync.Mutex
 	latency map[string]time.Duration
 	stop    chan struct{}
+	closed  bool // Close was called: a Serve after it returns at once
 	done    sync.WaitGroup
 }
 
@@ -217,11 +218,19 @@ func Listen(addr string) (net.Listener, error) {
 // Serve serves on l until Close, advancing the cluster with the wall clock in the
 // background so deployments and drains progress between requests.
 func (srv *Server) Serve(l net.Listener) error {
+	// The goroutine keeps its own copy of the channel: Close sets the field to nil, and
+	// a receive from nil would block forever.
+	stop := make(chan struct{})
 	srv.mu.Lock()
-	srv.stop = make(chan struct{})
+	if srv.closed {
+		// Closed before it started serving: nothing to serve.
+		srv.mu.Unlock()
+		return l.Close()
+	}
+	srv.stop = stop
+	srv.done.Add(1)
 	srv.mu.Unlock()
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	srv.done.Add(1)
 	go func() {
 		defer srv.done.Done()
 		tick := time.NewTicker(100 * time.Millisecond)
@@ -230,7 +239,7 @@ func (srv *Server) Serve(l net.Listener) error {
 			select {
 			case <-tick.C:
 				srv.sync()
-			case <-srv.stop:
+			case <-stop:
 				_ = hs.Close()
 				return
 			}
@@ -246,6 +255,7 @@ func (srv *Server) Serve(l net.Listener) error {
 // Close stops Serve.
 func (srv *Server) Close() {
 	srv.mu.Lock()
+	srv.closed = true
 	if srv.stop != nil {
 		close(srv.stop)
 		srv.stop = nil

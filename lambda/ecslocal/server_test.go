@@ -213,3 +213,36 @@ func TestFaultFlagsNameServedActions(t *testing.T) {
 		t.Errorf("-latency on an unknown action: exit %d", code)
 	}
 }
+
+// Close never hangs, whenever it comes: before Serve starts, while the clock goroutine
+// is between two looks at the stop channel, or after.
+func TestCloseNeverHangs(t *testing.T) {
+	snap, err := snapshot.Load("../../testdata/snapshots/headline.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for k := range 60 {
+			srv := ecslocal.New(sim.New(snap.Cluster.Clone(), snap.Simulation.Options()), ecslocal.Options{})
+			l, err := ecslocal.Listen("")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			served := make(chan struct{})
+			go func() { srv.Serve(l); close(served) }()
+			if k%2 == 0 {
+				time.Sleep(time.Duration(k%5) * 25 * time.Millisecond) // let the clock goroutine run
+			}
+			srv.Close()
+			<-served
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("Close or Serve hung")
+	}
+}
