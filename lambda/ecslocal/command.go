@@ -2,6 +2,7 @@ package ecslocal
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,9 +26,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rebase := fs.Bool("rebase", true, "move the snapshot's clock to now, so its joiners are recent")
 	frozen := fs.Bool("frozen", false, "keep the simulated clock still instead of following the wall clock")
 	var faults Faults
-	fs.Var(countFlag{&faults.Throttle}, "throttle", "ACTION=N: the next N calls of ACTION are throttled (repeatable)")
-	fs.Var(countFlag{&faults.ServerError}, "server-error", "ACTION=N: the next N calls of ACTION fail with ServerException")
-	fs.Var(latencyFlag{&faults.Latency}, "latency", "ACTION=DURATION: every call of ACTION waits that long")
+	fs.Var(actionFlag[int]{&faults.Throttle, "N", parseCount}, "throttle", "ACTION=N: the next N calls of ACTION are throttled (repeatable)")
+	fs.Var(actionFlag[int]{&faults.ServerError, "N", parseCount}, "server-error", "ACTION=N: the next N calls of ACTION fail with ServerException")
+	fs.Var(actionFlag[time.Duration]{&faults.Latency, "DURATION", parseLatency}, "latency", "ACTION=DURATION: every call of ACTION waits that long")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -70,42 +71,45 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-type countFlag struct{ m *map[string]int }
+// actionFlag is a repeatable ACTION=VALUE flag; the action must be one the endpoint
+// serves.
+type actionFlag[T any] struct {
+	m     *map[string]T
+	what  string // VALUE's name in the usage error
+	parse func(string) (T, error)
+}
 
-func (f countFlag) String() string { return "" }
-func (f countFlag) Set(v string) error {
-	action, n, ok := strings.Cut(v, "=")
-	count, err := strconv.Atoi(n)
-	if !ok || err != nil || count < 0 {
-		return fmt.Errorf("want ACTION=N, got %q", v)
+func (f actionFlag[T]) String() string { return "" }
+func (f actionFlag[T]) Set(v string) error {
+	action, raw, ok := strings.Cut(v, "=")
+	val, err := f.parse(raw)
+	if !ok || err != nil {
+		return fmt.Errorf("want ACTION=%s, got %q", f.what, v)
 	}
 	if err := known(action); err != nil {
 		return err
 	}
 	if *f.m == nil {
-		*f.m = map[string]int{}
+		*f.m = map[string]T{}
 	}
-	(*f.m)[action] = count
+	(*f.m)[action] = val
 	return nil
 }
 
-type latencyFlag struct{ m *map[string]time.Duration }
+func parseCount(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err == nil && n < 0 {
+		err = errors.New("negative")
+	}
+	return n, err
+}
 
-func (f latencyFlag) String() string { return "" }
-func (f latencyFlag) Set(v string) error {
-	action, d, ok := strings.Cut(v, "=")
-	dur, err := time.ParseDuration(d)
-	if !ok || err != nil || dur < 0 {
-		return fmt.Errorf("want ACTION=DURATION, got %q", v)
+func parseLatency(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err == nil && d < 0 {
+		err = errors.New("negative")
 	}
-	if err := known(action); err != nil {
-		return err
-	}
-	if *f.m == nil {
-		*f.m = map[string]time.Duration{}
-	}
-	(*f.m)[action] = dur
-	return nil
+	return d, err
 }
 
 // known refuses an action the endpoint does not serve: a fault on it would never fire.
