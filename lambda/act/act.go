@@ -246,8 +246,8 @@ func (a *Actor) DrainRound(ctx context.Context, instances []*cluster.Instance) (
 	}
 	limit := math.Inf(1) // COV before the drain before
 	for _, i := range instances {
-		cov, err := a.drain(ctx, i, limit)
-		if a.wasDrained(i.ARN) {
+		cov, did, err := a.drain(ctx, i, limit)
+		if did {
 			drained = append(drained, i.EC2InstanceID)
 		}
 		if err != nil {
@@ -264,49 +264,41 @@ func (a *Actor) DrainRound(ctx context.Context, instances []*cluster.Instance) (
 	return drained, nil
 }
 
-// wasDrained reports whether the actor's last DRAINING call went to arn and took.
-func (a *Actor) wasDrained(arn string) bool {
-	for k := len(a.actions) - 1; k >= 0; k-- {
-		if act := a.actions[k]; act.Kind == "drain" {
-			return act.Target == arn && act.Error == ""
-		}
-	}
-	return false
-}
-
 // drain drains one instance for DRAIN_TIMEOUT. Once the instance is DRAINING, it is set
 // ACTIVE again on every way out (a cancelled context included); should even that
 // fail, the marker stays for the next invocation's sweep.
-// It refuses when the COV read just before is above limit, and returns that COV.
-func (a *Actor) drain(ctx context.Context, i *cluster.Instance, limit float64) (cov float64, err error) {
+// It refuses when the COV read just before is above limit, and returns that COV and
+// whether the instance was set DRAINING.
+func (a *Actor) drain(ctx context.Context, i *cluster.Instance, limit float64) (cov float64, drained bool, err error) {
 	switch {
 	case i.Status != cluster.StatusActive || !i.AgentConnected:
-		return 0, fmt.Errorf("refusing to drain %s: %w: status %s, agent connected %v", i.EC2InstanceID, ErrNotDrainable, i.Status, i.AgentConnected)
+		return 0, false, fmt.Errorf("refusing to drain %s: %w: status %s, agent connected %v", i.EC2InstanceID, ErrNotDrainable, i.Status, i.AgentConnected)
 	case i.Marked():
-		return 0, fmt.Errorf("refusing to drain %s: %w: it already carries the drain marker", i.EC2InstanceID, ErrNotDrainable)
+		return 0, false, fmt.Errorf("refusing to drain %s: %w: it already carries the drain marker", i.EC2InstanceID, ErrNotDrainable)
 	case a.remaining(ctx) < a.cfg.DrainTimeout+reactivateMargin:
-		return 0, fmt.Errorf("drain %s: %w", i.EC2InstanceID, ErrOutOfTime)
+		return 0, false, fmt.Errorf("drain %s: %w", i.EC2InstanceID, ErrOutOfTime)
 	}
 	if cov, err = a.checkDrain(ctx, i.ARN, limit); err != nil {
-		return cov, fmt.Errorf("refusing to drain %s: %w", i.EC2InstanceID, err)
+		return cov, drained, fmt.Errorf("refusing to drain %s: %w", i.EC2InstanceID, err)
 	}
 	if err := a.mark(ctx, i.ARN); err != nil {
-		return cov, err
+		return cov, drained, err
 	}
 	if err := a.setStatus(ctx, i.ARN, cluster.StatusDraining, "drain"); err != nil {
 		if !ecsclient.Unanswered(err) {
 			// ECS refused: not drained, and the marker must not outlive the attempt.
-			return cov, errors.Join(err, a.unmark(context.WithoutCancel(ctx), i.ARN))
+			return cov, drained, errors.Join(err, a.unmark(context.WithoutCancel(ctx), i.ARN))
 		}
 		// A throttle or timeout may hide a drain that happened: undo it the safe way
 		// (ACTIVE is a no-op on an ACTIVE instance), or leave the marker to the sweep.
-		return cov, errors.Join(err, a.restore(context.WithoutCancel(ctx), i.ARN))
+		return cov, drained, errors.Join(err, a.restore(context.WithoutCancel(ctx), i.ARN))
 	}
+	drained = true
 	defer func() { err = errors.Join(err, a.restore(context.WithoutCancel(ctx), i.ARN)) }()
 	if err := a.clock.Sleep(ctx, a.cfg.DrainTimeout); err != nil {
-		return cov, fmt.Errorf("drain of %s cut short: %w", i.EC2InstanceID, err)
+		return cov, drained, fmt.Errorf("drain of %s cut short: %w", i.EC2InstanceID, err)
 	}
-	return cov, nil
+	return cov, drained, nil
 }
 
 // checkDrain reads the instances again (ceil(I/100) List and Describe calls) and
@@ -326,6 +318,7 @@ func (a *Actor) checkDrain(ctx context.Context, arn string, limit float64) (floa
 	}
 	dist := cluster.Schedulable(obs)
 	cov := cluster.COV(cluster.Counts(dist))
+	unavailable := plan.TooManyUnavailable(obs)
 	var target *cluster.Instance
 	var free cluster.Resources
 	others := 0
@@ -344,8 +337,8 @@ func (a *Actor) checkDrain(ctx context.Context, arn string, limit float64) (floa
 		return cov, fmt.Errorf("%w: it carries the drain marker now", ErrNotDrainable)
 	case others == 0:
 		return cov, ErrLastInstance
-	case plan.TooManyUnavailable(obs) != "":
-		return cov, fmt.Errorf("%w: %s", ErrTooManyUnavailable, plan.TooManyUnavailable(obs))
+	case unavailable != "":
+		return cov, fmt.Errorf("%w: %s", ErrTooManyUnavailable, unavailable)
 	case cov > limit:
 		return cov, fmt.Errorf("%w (%.2f%% -> %.2f%%)", ErrDrainMadeWorse, limit, cov)
 	}

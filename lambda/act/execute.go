@@ -108,7 +108,6 @@ func Execute(ctx context.Context, strategy string, chosen plan.Outcome, goal flo
 func executeMoves(ctx context.Context, first []plan.Move, goal float64, c *cluster.Cluster, ex Executor, cfg config.Config) (plan.Outcome, error) {
 	var run plan.Outcome
 	planned := first
-	services := map[string]bool{}
 	tasks := 0
 	var took time.Duration // by the round before
 	for round := 0; round <= cfg.RebalanceMaxRetry; round++ {
@@ -127,7 +126,7 @@ func executeMoves(ctx context.Context, first []plan.Move, goal float64, c *clust
 		if round > 0 || planned == nil {
 			left := cfg
 			left.MaxMovesPerRun -= tasks
-			left.MaxServicesPerRun -= len(services)
+			left.MaxServicesPerRun -= len(run.Services) // the distinct services moved so far
 			planned = nil
 			if left.MaxMovesPerRun > 0 && left.MaxServicesPerRun > 0 {
 				eligible, _ := plan.Eligibility(c, cfg.OptOutTag)
@@ -146,7 +145,6 @@ func executeMoves(ctx context.Context, first []plan.Move, goal float64, c *clust
 		}
 		for _, m := range planned {
 			run.Services = appendNew(run.Services, m.Service)
-			services[m.Service] = true
 			tasks += m.Count
 		}
 		began := ex.Now()
