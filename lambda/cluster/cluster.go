@@ -379,6 +379,7 @@ func (c *Cluster) Clone() *Cluster {
 		cs.PlacementStrategy = slices.Clone(s.PlacementStrategy)
 		cs.PlacementConstraints = slices.Clone(s.PlacementConstraints)
 		cs.Tags = slices.Clone(s.Tags)
+		cs.LoadBalancers = slices.Clone(s.LoadBalancers)
 		if s.CircuitBreaker != nil {
 			cb := *s.CircuitBreaker
 			cs.CircuitBreaker = &cb

@@ -241,6 +241,13 @@ type Service struct {
 	Tags                        []Tag
 	AvailabilityZoneRebalancing string
 	CreatedAt                   time.Time
+	// LoadBalancers are the target groups (or Classic Load Balancers) the service's
+	// tasks register with: a new task counts once the load balancer finds it healthy,
+	// and a stopped one first drains its connections.
+	LoadBalancers []LoadBalancer
+	// HealthCheckGracePeriod is how long the scheduler ignores a new task's load
+	// balancer health checks (healthCheckGracePeriodSeconds).
+	HealthCheckGracePeriod time.Duration
 	// TaskSize is what one task of the service reserves; the simulator gives new tasks
 	// this size. Snapshots do not carry task definitions, so it comes from the
 	// service's existing tasks.
@@ -338,6 +345,14 @@ func (s *Service) HealthyBounds() (minHealthy, maxTotal int) {
 	minHealthy = (d*int(s.MinimumHealthyPercent) + 99) / 100
 	maxTotal = d * int(s.MaximumPercent) / 100
 	return minHealthy, maxTotal
+}
+
+// LoadBalancer is one of a service's loadBalancers entries.
+type LoadBalancer struct {
+	TargetGroupARN   string
+	LoadBalancerName string // a Classic Load Balancer
+	ContainerName    string
+	ContainerPort    int32
 }
 
 // Task is an ECS task.

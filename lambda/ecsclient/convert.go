@@ -101,6 +101,15 @@ func ServiceToAPI(s *cluster.Service, withTags bool) types.Service {
 			Strategy:              types.DeploymentStrategy(s.DeploymentStrategy),
 		},
 	}
+	if s.HealthCheckGracePeriod > 0 {
+		out.HealthCheckGracePeriodSeconds = aws.Int32(int32(s.HealthCheckGracePeriod / time.Second))
+	}
+	for _, lb := range s.LoadBalancers {
+		out.LoadBalancers = append(out.LoadBalancers, types.LoadBalancer{
+			TargetGroupArn: nonEmpty(lb.TargetGroupARN), LoadBalancerName: nonEmpty(lb.LoadBalancerName),
+			ContainerName: nonEmpty(lb.ContainerName), ContainerPort: aws.Int32(lb.ContainerPort),
+		})
+	}
 	if cb := s.CircuitBreaker; cb != nil {
 		out.DeploymentConfiguration.DeploymentCircuitBreaker = &types.DeploymentCircuitBreaker{Enable: cb.Enable, Rollback: cb.Rollback}
 	}
@@ -160,6 +169,15 @@ func ServiceFromAPI(sv types.Service) *cluster.Service {
 		if cb := dc.DeploymentCircuitBreaker; cb != nil {
 			s.CircuitBreaker = &cluster.CircuitBreaker{Enable: cb.Enable, Rollback: cb.Rollback}
 		}
+	}
+	if g := aws.ToInt32(sv.HealthCheckGracePeriodSeconds); g > 0 {
+		s.HealthCheckGracePeriod = time.Duration(g) * time.Second
+	}
+	for _, lb := range sv.LoadBalancers {
+		s.LoadBalancers = append(s.LoadBalancers, cluster.LoadBalancer{
+			TargetGroupARN: aws.ToString(lb.TargetGroupArn), LoadBalancerName: aws.ToString(lb.LoadBalancerName),
+			ContainerName: aws.ToString(lb.ContainerName), ContainerPort: aws.ToInt32(lb.ContainerPort),
+		})
 	}
 	for _, it := range sv.CapacityProviderStrategy {
 		s.CapacityProviderStrategy = append(s.CapacityProviderStrategy, cluster.CapacityProviderItem{Provider: aws.ToString(it.CapacityProvider), Base: it.Base, Weight: it.Weight})

@@ -3,6 +3,7 @@ package ecsclient_test
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -19,6 +20,9 @@ import (
 func TestModelToAPIAndBack(t *testing.T) {
 	for name, c := range map[string]*cluster.Cluster{"headline": ct.Headline(), "mixed": ct.Mixed()} {
 		t.Run(name, func(t *testing.T) {
+			web := c.Services()[0]
+			web.LoadBalancers = []cluster.LoadBalancer{{TargetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/0123456789abcdef", ContainerName: "web", ContainerPort: 8080}}
+			web.HealthCheckGracePeriod = 90 * time.Second
 			var cis []types.ContainerInstance
 			for _, i := range c.Instances() {
 				cis = append(cis, ecsclient.InstanceToAPI(i))

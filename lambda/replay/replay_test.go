@@ -114,7 +114,7 @@ func TestJSONFields(t *testing.T) {
 	}
 	want := map[string]any{
 		"decision": "force-new-deployment", "covBefore": 58.82, "covAfter": 11.76, "tasksStarted": 12.0, "tasksStopped": 12.0,
-		"minMoves": 7.0, "mutatingCalls": 1.0, "belowMinHealthy": 0.0, "simulatedSeconds": 30.0,
+		"minMoves": 7.0, "mutatingCalls": 1.0, "belowMinHealthy": 0.0, "simulatedSeconds": 60.0, // 30 s to start, 30 s of stop timeout
 		"servicesRedeployed": []any{"web"}, "instancesDrained": []any{},
 		"distributionAfter": map[string]any{"i-086bb020d55d9ef60": 9.0, "i-000d7c0b76667f6d0": 9.0, "i-082f38121890b8143": 9.0, "i-07be041293f8ad5de": 7.0},
 		"statusAfter":       map[string]any{"i-086bb020d55d9ef60": "ACTIVE", "i-000d7c0b76667f6d0": "ACTIVE", "i-082f38121890b8143": "ACTIVE", "i-07be041293f8ad5de": "ACTIVE"},
@@ -137,7 +137,7 @@ func TestEventsShareTheClusterAndClock(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("%d objects", len(lines))
 	}
-	want := []string{"2026-11-20T09:00:00Z force-new-deployment 1", "2026-11-20T09:00:30Z skip 0", "2026-11-20T09:00:30Z skip 0"}
+	want := []string{"2026-11-20T09:00:00Z force-new-deployment 1", "2026-11-20T09:01:00Z skip 0", "2026-11-20T09:01:00Z skip 0"}
 	var got []string
 	for _, l := range lines {
 		var r struct {

@@ -65,13 +65,13 @@ func (s *Sim) Settle(limit time.Duration) Settled {
 	start := s.now
 	end := start.Add(limit)
 	for {
-		at, ok := s.queue.peek(s.next)
+		at, ok := s.nextEvent()
 		if !ok || at.After(end) {
 			break
 		}
 		s.advanceTo(at)
 	}
-	_, busy := s.queue.peek(s.next)
+	_, busy := s.nextEvent()
 	out := Settled{Elapsed: s.now.Sub(start), Idle: !busy}
 	for _, svc := range s.c.Services() {
 		if s.stalled[svc] {

@@ -74,21 +74,27 @@ func (s *Sim) schedule(svc *cluster.Service, at time.Time) {
 	s.queue.push(at, svc)
 }
 
-// advanceTo runs every step due up to target, in order, then sets the clock there.
+// advanceTo runs every step and release due up to target, in order, then sets the
+// clock there. Releases at an instant come before that instant's steps, so a step sees
+// the room freed.
 func (s *Sim) advanceTo(target time.Time) {
 	// The first looks New left out are due now, and would change nothing.
 	s.firstLook = nil
 	for {
-		at, ok := s.queue.peek(s.next)
+		at, ok := s.nextEvent()
 		if !ok || at.After(target) {
 			break
 		}
-		top := heap.Pop(&s.queue).(step)
-		delete(s.next, top.svc)
 		if at.After(s.now) {
 			s.now = at
 			s.fireDeadlines()
 		}
+		if len(s.holds) > 0 && !s.holds[0].until.After(s.now) {
+			s.releaseDue()
+			continue
+		}
+		top := heap.Pop(&s.queue).(step)
+		delete(s.next, top.svc)
 		s.step(top.svc)
 	}
 	if target.After(s.now) {

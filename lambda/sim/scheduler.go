@@ -343,15 +343,42 @@ func (s *Sim) startTaskOn(svc *cluster.Service, i *cluster.Instance) bool {
 		s.logEvent(svc, err.Error())
 		return false
 	}
-	s.readyAt[t] = s.now.Add(s.taskStart)
+	s.readyAt[t] = s.now.Add(s.startOf(svc))
 	s.stats.TasksStarted++
 	return true
 }
 
+// stopTask stops t as the scheduler and StopTask do: gracefully. A task that was
+// RUNNING keeps its CPU and memory on its instance for its service's Hold (the target
+// group's deregistration delay, then the stop timeout); a PENDING one frees them at
+// once.
 func (s *Sim) stopTask(t *cluster.Task, reason string) {
+	var hold time.Duration
+	if t.LastStatus == cluster.TaskRunning {
+		if svc := s.c.ServiceOf(t); svc != nil {
+			hold = s.timingOf(svc).Hold()
+		} else {
+			hold = cluster.DefaultStopTimeout
+		}
+	}
+	s.stop(t, reason, hold)
+}
+
+// stopTaskNow stops t as a crash or a lost host does: its containers are gone, and so
+// is what they held.
+func (s *Sim) stopTaskNow(t *cluster.Task, reason string) { s.stop(t, reason, 0) }
+
+func (s *Sim) stop(t *cluster.Task, reason string, keep time.Duration) {
+	size, inst := t.Size, s.c.Instance(t.InstanceARN)
 	s.c.StopTask(t, s.now, reason)
 	delete(s.readyAt, t)
 	s.stats.TasksStopped++
+	if keep > 0 && inst != nil && size != (cluster.Resources{}) {
+		s.c.HoldResources(inst, size)
+		s.addHold(hold{inst: inst, size: size, until: s.now.Add(keep)})
+	}
+	// Even a stop that frees nothing yet can unblock a stalled service: a daemon
+	// waiting for the replicas to leave a draining instance.
 	s.wakeStalled()
 }
 

@@ -38,6 +38,9 @@ type Options struct {
 	// StopRule is the reading of which task stops within a zone (cluster.StopRule);
 	// nil takes one from Seed.
 	StopRule *cluster.StopRule
+	// Timing overrides, per service name, the task timing estimated from the cluster
+	// (cluster.EstimateTiming, with TaskStart where a service's tasks say nothing).
+	Timing map[string]cluster.TimingOverride
 }
 
 // Random streams: a world and a prediction sample never share one, even for equal
@@ -70,6 +73,11 @@ type Sim struct {
 	start     time.Time
 	stalled   map[*cluster.Service]bool   // work left that only an outside change can unblock
 	readyAt   map[*cluster.Task]time.Time // when a PENDING task becomes RUNNING
+	// holds are the resources stopped tasks keep on their instances, earliest
+	// release first.
+	holds     []hold
+	overrides map[string]cluster.TimingOverride
+	timing    map[*cluster.Service]cluster.TaskTiming // each service's, estimated once
 	deadlines []*deadlineCtx
 
 	calls  []Call
@@ -112,14 +120,19 @@ func New(c *cluster.Cluster, o Options) *Sim {
 		start:     o.Now,
 		stalled:   map[*cluster.Service]bool{},
 		readyAt:   map[*cluster.Task]time.Time{},
+		overrides: o.Timing,
+		timing:    map[*cluster.Service]cluster.TaskTiming{},
 		counts:    map[string]int{},
 		below:     map[*cluster.Service]bool{},
 
 		raisedFrom: map[*cluster.Service]int32{},
 	}
+	for _, svc := range c.Services() {
+		s.timingOf(svc) // from the tasks as they are now, before the simulation adds any
+	}
 	for _, t := range c.AllTasks() {
 		if t.LastStatus == cluster.TaskPending {
-			s.readyAt[t] = s.now.Add(s.taskStart)
+			s.readyAt[t] = s.now.Add(s.startOf(c.ServiceOf(t)))
 		}
 	}
 	// Every service that is not steady gets a first look: deployments in progress,
@@ -329,7 +342,7 @@ func (s *Sim) TerminateInstance(arn string) error {
 		if !t.Live() {
 			continue
 		}
-		s.stopTask(t, "Host EC2 (instance "+i.EC2InstanceID+") terminated.")
+		s.stopTaskNow(t, "Host EC2 (instance "+i.EC2InstanceID+") terminated.")
 		if svc := s.c.ServiceOf(t); svc != nil {
 			s.checkBelowMinHealthy(svc)
 			s.schedule(svc, s.now)
@@ -351,7 +364,7 @@ func (s *Sim) KillTask(arn string) error {
 	if t == nil || !t.Live() {
 		return fmt.Errorf("no live task %s", arn)
 	}
-	s.stopTask(t, "Essential container in task exited")
+	s.stopTaskNow(t, "Essential container in task exited")
 	if svc := s.c.ServiceOf(t); svc != nil {
 		s.checkBelowMinHealthy(svc)
 		s.schedule(svc, s.now)

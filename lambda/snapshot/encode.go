@@ -3,6 +3,7 @@ package snapshot
 import (
 	"encoding/json"
 	"io"
+	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 )
@@ -23,12 +24,26 @@ func Encode(w io.Writer, c *cluster.Cluster, sim Simulation) error {
 			f.Tasks = append(f.Tasks, taskToJSON(t))
 		}
 	}
-	if sim != (Simulation{}) {
+	if !sim.IsZero() {
 		f.Simulation = &simulationJSON{TaskStartSeconds: &sim.TaskStartSeconds, Now: timePtr(sim.Now), Seed: &sim.Seed}
+		for name, o := range sim.Timing {
+			if f.Simulation.Services == nil {
+				f.Simulation.Services = map[string]serviceSimulationJSON{}
+			}
+			f.Simulation.Services[name] = serviceSimulationJSON{StartSeconds: secondsOf(o.Start), StopTimeoutSeconds: secondsOf(o.StopTimeout), DeregistrationDelaySeconds: secondsOf(o.DeregistrationDelay)}
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(f)
+}
+
+func secondsOf(d *time.Duration) *int {
+	if d == nil {
+		return nil
+	}
+	n := int(*d / time.Second)
+	return &n
 }
 
 func instanceToJSON(i *cluster.Instance) instanceJSON {
@@ -82,6 +97,13 @@ func serviceToJSON(s *cluster.Service) serviceJSON {
 	}
 	if cb := s.CircuitBreaker; cb != nil {
 		j.DeploymentConfiguration.DeploymentCircuitBreaker = &circuitBreakerJSON{Enable: cb.Enable, Rollback: cb.Rollback}
+	}
+	if s.HealthCheckGracePeriod > 0 {
+		g := int32(s.HealthCheckGracePeriod / time.Second)
+		j.HealthCheckGracePeriod = &g
+	}
+	for _, lb := range s.LoadBalancers {
+		j.LoadBalancers = append(j.LoadBalancers, loadBalancerJSON{TargetGroupArn: lb.TargetGroupARN, LoadBalancerName: lb.LoadBalancerName, ContainerName: lb.ContainerName, ContainerPort: lb.ContainerPort})
 	}
 	for _, it := range s.CapacityProviderStrategy {
 		j.CapacityProviderStrategy = append(j.CapacityProviderStrategy, capacityProviderJSON{CapacityProvider: it.Provider, Base: it.Base, Weight: it.Weight})

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
@@ -30,6 +32,14 @@ type Simulation struct {
 	TaskStartSeconds int
 	Now              time.Time
 	Seed             int64
+	// Timing overrides the estimated task timing of the services it names
+	// (simulation.services).
+	Timing map[string]cluster.TimingOverride
+}
+
+// IsZero reports a Simulation with nothing set.
+func (s Simulation) IsZero() bool {
+	return s.TaskStartSeconds == 0 && s.Now.IsZero() && s.Seed == 0 && len(s.Timing) == 0
 }
 
 // TaskStart is the time one wave of task starts takes.
@@ -37,7 +47,7 @@ func (s Simulation) TaskStart() time.Duration { return time.Duration(s.TaskStart
 
 // Options are the simulator options the block sets.
 func (s Simulation) Options() sim.Options {
-	return sim.Options{Now: s.Now, TaskStart: s.TaskStart(), Seed: uint64(s.Seed)}
+	return sim.Options{Now: s.Now, TaskStart: s.TaskStart(), Seed: uint64(s.Seed), Timing: s.Timing}
 }
 
 // Snapshot is a loaded snapshot.
@@ -109,6 +119,11 @@ func Decode(r io.Reader) (*Snapshot, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	for name := range sim.Timing {
+		if c.Service(name) == nil {
+			errs = append(errs, fmt.Errorf("simulation.services.%s: no such service in the snapshot", name))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -149,8 +164,35 @@ func simulationFromJSON(s *simulationJSON) (Simulation, error) {
 	if s.Seed != nil {
 		out.Seed = *s.Seed
 	}
-	return out, nil
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(s.Services)) {
+		j := s.Services[name]
+		var o cluster.TimingOverride
+		seconds := func(key string, v *int, least int) *time.Duration {
+			if v == nil {
+				return nil
+			}
+			if *v < least || *v > maxTimingSeconds {
+				errs = append(errs, fmt.Errorf("simulation.services.%s.%s %d outside %d-%d", name, key, *v, least, maxTimingSeconds))
+				return nil
+			}
+			d := time.Duration(*v) * time.Second
+			return &d
+		}
+		o.Start = seconds("startSeconds", j.StartSeconds, 1)
+		o.StopTimeout = seconds("stopTimeoutSeconds", j.StopTimeoutSeconds, 0)
+		o.DeregistrationDelay = seconds("deregistrationDelaySeconds", j.DeregistrationDelaySeconds, 0)
+		if out.Timing == nil {
+			out.Timing = map[string]cluster.TimingOverride{}
+		}
+		out.Timing[name] = o
+	}
+	return out, errors.Join(errs...)
 }
+
+// maxTimingSeconds bounds every timing knob: an hour is longer than any start or stop
+// ECS lets run (the stop timeout's own maximum is 120 s, a deregistration delay's 3600).
+const maxTimingSeconds = 3600
 
 func instanceFromJSON(j *instanceJSON) *cluster.Instance {
 	i := &cluster.Instance{
@@ -226,6 +268,12 @@ func serviceFromJSON(j *serviceJSON, clusterARN string) *cluster.Service {
 		if cb := dc.DeploymentCircuitBreaker; cb != nil {
 			s.CircuitBreaker = &cluster.CircuitBreaker{Enable: cb.Enable, Rollback: cb.Rollback}
 		}
+	}
+	if j.HealthCheckGracePeriod != nil && *j.HealthCheckGracePeriod > 0 {
+		s.HealthCheckGracePeriod = time.Duration(*j.HealthCheckGracePeriod) * time.Second
+	}
+	for _, lb := range j.LoadBalancers {
+		s.LoadBalancers = append(s.LoadBalancers, cluster.LoadBalancer{TargetGroupARN: lb.TargetGroupArn, LoadBalancerName: lb.LoadBalancerName, ContainerName: lb.ContainerName, ContainerPort: lb.ContainerPort})
 	}
 	for _, it := range j.CapacityProviderStrategy {
 		s.CapacityProviderStrategy = append(s.CapacityProviderStrategy, cluster.CapacityProviderItem{Provider: it.CapacityProvider, Base: it.Base, Weight: it.Weight})

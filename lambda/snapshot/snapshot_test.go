@@ -186,6 +186,13 @@ func TestDecodeRejectsContradictions(t *testing.T) {
 		{"stopping task", func(m map[string]any) { item(m, "tasks", 0)["desiredStatus"] = "STOPPED" }, []string{"desiredStatus \"STOPPED\""}},
 		{"bad timestamp", func(m map[string]any) { item(m, "containerInstances", 0)["registeredAt"] = "yesterday" }, []string{"neither ISO 8601 nor epoch"}},
 		{"bad simulation knob", func(m map[string]any) { m["simulation"] = map[string]any{"taskStartSeconds": 0} }, []string{"taskStartSeconds 0 outside 1-3600"}},
+		{"timing knobs for a service the snapshot lacks, and out of range", func(m map[string]any) {
+			m["simulation"] = map[string]any{"services": map[string]any{
+				"ghost": map[string]any{"startSeconds": 60},
+				"web":   map[string]any{"startSeconds": 0, "deregistrationDelaySeconds": 4000, "stopTimeoutSeconds": -1},
+			}}
+		}, []string{"simulation.services.ghost: no such service", "simulation.services.web.startSeconds 0 outside 1-3600",
+			"simulation.services.web.stopTimeoutSeconds -1 outside 0-3600", "simulation.services.web.deregistrationDelaySeconds 4000 outside 0-3600"}},
 		{"every problem at once", func(m map[string]any) {
 			item(m, "containerInstances", 0)["runningTasksCount"] = 9
 			item(m, "services", 0)["deploymentController"] = map[string]any{"type": "MANUAL"}
@@ -221,9 +228,14 @@ func TestDecodeRejectsContradictions(t *testing.T) {
 }
 
 func TestRoundTrip(t *testing.T) {
+	five, zero := 5*time.Second, time.Duration(0)
 	for name, c := range map[string]*cluster.Cluster{"headline": ct.Headline(), "mixed": ct.Mixed()} {
 		t.Run(name, func(t *testing.T) {
-			sim := snapshot.Simulation{TaskStartSeconds: 12, Now: ct.Epoch.Add(time.Second / 4), Seed: 7}
+			web := c.Services()[0]
+			web.LoadBalancers = []cluster.LoadBalancer{{TargetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/0123456789abcdef", ContainerName: "web", ContainerPort: 8080}}
+			web.HealthCheckGracePeriod = 90 * time.Second
+			sim := snapshot.Simulation{TaskStartSeconds: 12, Now: ct.Epoch.Add(time.Second / 4), Seed: 7,
+				Timing: map[string]cluster.TimingOverride{web.Name: {DeregistrationDelay: &five, StopTimeout: &zero}}}
 			var first bytes.Buffer
 			if err := snapshot.Encode(&first, c, sim); err != nil {
 				t.Fatal(err)

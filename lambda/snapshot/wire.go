@@ -23,9 +23,18 @@ type file struct {
 }
 
 type simulationJSON struct {
-	TaskStartSeconds *int   `json:"taskStartSeconds,omitempty"`
-	Now              *Time  `json:"now,omitempty"`
-	Seed             *int64 `json:"seed,omitempty"`
+	TaskStartSeconds *int                             `json:"taskStartSeconds,omitempty"`
+	Now              *Time                            `json:"now,omitempty"`
+	Seed             *int64                           `json:"seed,omitempty"`
+	Services         map[string]serviceSimulationJSON `json:"services,omitempty"`
+}
+
+// serviceSimulationJSON is what the operator knows of one service's task timing
+// better than the estimate from its tasks.
+type serviceSimulationJSON struct {
+	StartSeconds               *int `json:"startSeconds,omitempty"`
+	StopTimeoutSeconds         *int `json:"stopTimeoutSeconds,omitempty"`
+	DeregistrationDelaySeconds *int `json:"deregistrationDelaySeconds,omitempty"`
 }
 
 type instanceJSON struct {
@@ -77,6 +86,15 @@ type serviceJSON struct {
 	Tags                        []tagJSON                 `json:"tags,omitempty"`
 	AvailabilityZoneRebalancing string                    `json:"availabilityZoneRebalancing,omitempty"`
 	CreatedAt                   *Time                     `json:"createdAt,omitempty"`
+	LoadBalancers               []loadBalancerJSON        `json:"loadBalancers,omitempty"`
+	HealthCheckGracePeriod      *int32                    `json:"healthCheckGracePeriodSeconds,omitempty"`
+}
+
+type loadBalancerJSON struct {
+	TargetGroupArn   string `json:"targetGroupArn,omitempty"`
+	LoadBalancerName string `json:"loadBalancerName,omitempty"`
+	ContainerName    string `json:"containerName,omitempty"`
+	ContainerPort    int32  `json:"containerPort,omitempty"`
 }
 
 type capacityProviderJSON struct {

@@ -150,6 +150,18 @@ func TaskSize(cpu, memory int64) ServiceOpt {
 	return func(s *cluster.Service) { s.TaskSize = cluster.Resources{CPU: cpu, Memory: memory} }
 }
 
+// LoadBalanced registers the service's tasks with a target group, with the health
+// check grace period given (zero: none set).
+func LoadBalanced(grace time.Duration) ServiceOpt {
+	return func(s *cluster.Service) {
+		s.LoadBalancers = []cluster.LoadBalancer{{
+			TargetGroupARN: fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/0123456789abcdef", Region, Account, s.Name),
+			ContainerName:  s.Name, ContainerPort: 8080,
+		}}
+		s.HealthCheckGracePeriod = grace
+	}
+}
+
 // Tag adds a tag.
 func Tag(key, value string) ServiceOpt {
 	return func(s *cluster.Service) { s.Tags = append(s.Tags, cluster.Tag{Key: key, Value: value}) }

@@ -1,0 +1,117 @@
+package cluster
+
+import (
+	"slices"
+	"time"
+)
+
+// TaskTiming is how long a service's tasks take to come up and to go away, as the
+// simulator plays them.
+type TaskTiming struct {
+	// Start runs from placement to a task the deployment counts: RUNNING and, behind a
+	// load balancer, healthy.
+	Start time.Duration
+	// StopTimeout is how long ECS waits for the task's containers to exit after the
+	// stop signal before it kills them (the agent's ECS_CONTAINER_STOP_TIMEOUT, 30 s by
+	// default). A task that exits on SIGTERM goes sooner: this is the worst case.
+	StopTimeout time.Duration
+	// DeregistrationDelay is how long ECS waits, for a task behind a load balancer,
+	// for the target group to drain its connections before the stop signal (the target
+	// group's deregistration_delay.timeout_seconds, 300 s by default). Zero for a task
+	// with no load balancer.
+	DeregistrationDelay time.Duration
+}
+
+// Hold is how long a stopped task keeps its CPU and memory on its instance: the
+// deregistration delay, then the stop timeout.
+func (t TaskTiming) Hold() time.Duration { return t.DeregistrationDelay + t.StopTimeout }
+
+// What ECS and Elastic Load Balancing use when nothing says otherwise (docs/simulator.md
+// gives the sources).
+const (
+	// DefaultStopTimeout is the agent's ECS_CONTAINER_STOP_TIMEOUT default.
+	DefaultStopTimeout = 30 * time.Second
+	// DefaultDeregistrationDelay is a target group's default deregistration delay.
+	DefaultDeregistrationDelay = 300 * time.Second
+	// DefaultHealthCheckInterval is a target group's default health check interval: a
+	// newly registered target is healthy once it passes one check.
+	DefaultHealthCheckInterval = 30 * time.Second
+)
+
+// Bounds of an observed start: below a second the timestamps are not a real start
+// (a capture that set both to one instant), above an hour a task that was stuck.
+const (
+	minObservedStart = time.Second
+	maxObservedStart = time.Hour
+)
+
+// EstimateTiming is the timing of svc's tasks read from the cluster itself, without
+// permissions beyond ECS's reads:
+//   - Start is the median of startedAt - createdAt over the service's running tasks
+//     (image pull and container start), or fallback when none has usable timestamps;
+//     behind a load balancer it adds the health check grace period, the operator's own
+//     bound on how long a task takes to pass its first health check, or one default
+//     health check interval when the service sets none.
+//   - StopTimeout is the agent's default.
+//   - DeregistrationDelay is the target group default for a service with load
+//     balancers (ECS cannot read the target group's own value).
+func EstimateTiming(svc *Service, fallback time.Duration) TaskTiming {
+	var starts []time.Duration
+	for t := range svc.EachTask() {
+		if t.LastStatus != TaskRunning || t.CreatedAt.IsZero() || t.StartedAt.IsZero() {
+			continue
+		}
+		if d := t.StartedAt.Sub(t.CreatedAt); d >= minObservedStart && d <= maxObservedStart {
+			starts = append(starts, d)
+		}
+	}
+	out := TaskTiming{Start: fallback, StopTimeout: DefaultStopTimeout}
+	if len(starts) > 0 {
+		slices.Sort(starts)
+		out.Start = starts[len(starts)/2]
+	}
+	if len(svc.LoadBalancers) > 0 {
+		if svc.HealthCheckGracePeriod > 0 {
+			out.Start += svc.HealthCheckGracePeriod
+		} else {
+			out.Start += DefaultHealthCheckInterval
+		}
+		out.DeregistrationDelay = DefaultDeregistrationDelay
+	}
+	return out
+}
+
+// TimingOverride replaces parts of an estimated TaskTiming with what the operator
+// knows (a snapshot's simulation.services block); nil fields keep the estimate.
+type TimingOverride struct {
+	Start, StopTimeout, DeregistrationDelay *time.Duration
+}
+
+// Apply returns t with the override's fields set.
+func (o TimingOverride) Apply(t TaskTiming) TaskTiming {
+	if o.Start != nil {
+		t.Start = *o.Start
+	}
+	if o.StopTimeout != nil {
+		t.StopTimeout = *o.StopTimeout
+	}
+	if o.DeregistrationDelay != nil {
+		t.DeregistrationDelay = *o.DeregistrationDelay
+	}
+	return t
+}
+
+// HoldResources keeps r reserved on i after the task that held it stopped, as an
+// instance does while a stopping task drains and exits; ReleaseResources frees it.
+func (c *Cluster) HoldResources(i *Instance, r Resources) {
+	c.ChangingInstance(i)
+	i.Remaining = i.Remaining.Sub(r)
+	i.Version++
+}
+
+// ReleaseResources frees what HoldResources kept.
+func (c *Cluster) ReleaseResources(i *Instance, r Resources) {
+	c.ChangingInstance(i)
+	i.Remaining = i.Remaining.Add(r)
+	i.Version++
+}
