@@ -28,6 +28,7 @@ func TestTestdataSnapshots(t *testing.T) {
 		"mixed":    ct.Mixed,
 		"large":    ct.Large,
 		"lazy":     ct.Lazy,
+		"slow":     ct.SlowHealth,
 	} {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer

@@ -121,6 +121,42 @@ func Lazy() *cluster.Cluster {
 	return must(b)
 }
 
+// SlowHealth is a cluster behind load balancers whose tasks take long to count: a
+// wave of a deployment or a drain lasts as long as the service's start (its tasks'
+// own startedAt - createdAt, plus the health check grace period behind a load
+// balancer, or one 30 s health check when it sets none), so a drain of DRAIN_TIMEOUT
+// moves only the waves that fit in it. Three min 75 %/max 100 % services stop a
+// quarter first, then start the replacements: web (no load balancer) counts after
+// 25 s, api after 15 + 30 s, search after 30 + 120 s. cart is start first
+// (100 %/200 %, 20 + 60 s): a drain shorter than its start moves none of it.
+func SlowHealth() *cluster.Cluster {
+	b := New("slow")
+	var loaded []*cluster.Instance
+	for _, z := range []string{"us-east-1a", "us-east-1b", "us-east-1c"} {
+		loaded = append(loaded, b.Instance(z, xlarge...))
+	}
+	b.Instance("us-east-1b", append(xlarge, RegisteredAt(Epoch.Add(-time.Minute)))...)
+	spread := Placement("spread", cluster.FieldInstanceID)
+	services := []struct {
+		svc      *cluster.Service
+		perInst  int
+		observed time.Duration // startedAt - createdAt of its tasks
+	}{
+		{b.Service("web", Desired(12), Deploy(75, 100), spread, TaskSize(128, 256)), 4, 25 * time.Second},
+		{b.Service("api", Desired(12), Deploy(75, 100), spread, TaskSize(256, 512), LoadBalanced(0)), 4, 15 * time.Second},
+		{b.Service("search", Desired(12), Deploy(75, 100), spread, TaskSize(256, 1024), LoadBalanced(2*time.Minute)), 4, 30 * time.Second},
+		{b.Service("cart", Desired(6), spread, TaskSize(256, 512), LoadBalanced(time.Minute)), 2, 20 * time.Second},
+	}
+	for _, s := range services {
+		for _, i := range loaded {
+			for _, t := range b.Tasks(s.svc, i, s.perInst) {
+				t.CreatedAt = t.StartedAt.Add(-s.observed)
+			}
+		}
+	}
+	return must(b)
+}
+
 // LargeOptions are the options of the large generated snapshot.
 var LargeOptions = GenOptions{
 	Name: "large", Seed: 42, Instances: 300, Joiners: 3, Zones: 3,

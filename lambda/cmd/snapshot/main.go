@@ -44,6 +44,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, n := range notes {
 		fmt.Fprintf(stderr, "snapshot: note: %s\n", n)
 	}
+	for _, n := range snapshot.TimingNotes(c) {
+		fmt.Fprintf(stderr, "snapshot: timing: %s\n", n)
+	}
 	w := stdout
 	if *out != "" {
 		f, err := os.Create(*out)
