@@ -102,8 +102,9 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	scheduled := fs.Bool("scheduled", false, "what-if: the schedule fires at the snapshot's time")
 	emf := fs.Bool("emf", false, "print the function's own output instead: its log lines (actions, the decision record) and the metric lines")
 	sweep := fs.String("sweep", "", "SETTING=V1,V2,...: one line per value (decision, tasks stopped, COV before and after)")
+	after := fs.String("o", "", "write the settled cluster to this file as a snapshot, to replay further what-ifs on it")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: replay -cluster SNAPSHOT.json [-json|-emf] [-seed N] [-add-instance ID|ZONE] [-scheduled] [-sweep SETTING=V1,V2,...] [EVENT.json...]")
+		fmt.Fprintln(stderr, "usage: replay -cluster SNAPSHOT.json [-json|-emf] [-seed N] [-add-instance ID|ZONE] [-scheduled] [-sweep SETTING=V1,V2,...] [-o AFTER.json] [EVENT.json...]")
 		fmt.Fprintln(stderr, "Configuration comes from the same environment variables as the Lambda (STRATEGY, COV_PERCENT, DRY_RUN, ...).")
 		fs.PrintDefaults()
 	}
@@ -222,7 +223,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	if *emf {
 		emfOut = stdout
 	}
-	for _, r := range RunTo(cfg, snap, events, emfOut) {
+	results := RunTo(cfg, snap, events, emfOut)
+	for _, r := range results {
 		switch {
 		case *emf:
 		case *asJSON:
@@ -232,7 +234,31 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 			WriteText(stdout, r, cfg)
 		}
 	}
+	if *after != "" {
+		if err := writeAfter(*after, snap, results); err != nil {
+			return fail("-o %s: %s", *after, err)
+		}
+	}
 	return 0
+}
+
+// writeAfter writes the settled cluster (RunTo leaves it in snap.Cluster) as a
+// snapshot whose clock starts where the replay's ended, with the same settings.
+func writeAfter(path string, snap *snapshot.Snapshot, results []Result) error {
+	sim := snap.Simulation
+	if n := len(results); n > 0 {
+		last := results[n-1]
+		sim.Now = last.DeliveredAt.Add(time.Duration(last.SimulatedSeconds * float64(time.Second))).UTC()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := snapshot.Encode(f, snap.Cluster, sim); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }

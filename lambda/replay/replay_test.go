@@ -9,10 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/replay"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/snapshot"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -72,7 +75,7 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{"event that is not JSON", nil, []string{"-cluster", headline, "../../testdata/events/malformed.json"}, "replay: ../../testdata/events/malformed.json: invalid JSON"},
 		{"event for an instance the snapshot lacks", nil, []string{"-cluster", headline, stranger}, "container instance arn:aws:ecs:us-east-1:111122223333:container-instance/demo/ffffffffffffffffffffffffffffffff is not in the snapshot"},
 		{"bad configuration", map[string]string{"COV_PERCENT": "-1", "STRATEGY": "x"}, []string{"-cluster", headline, join}, "replay: configuration: "},
-		{"no events", nil, []string{"-cluster", headline}, "usage: replay -cluster SNAPSHOT.json [-json|-emf] [-seed N] [-add-instance ID|ZONE] [-scheduled] [-sweep SETTING=V1,V2,...] [EVENT.json...]"},
+		{"no events", nil, []string{"-cluster", headline}, "usage: replay -cluster SNAPSHOT.json [-json|-emf] [-seed N] [-add-instance ID|ZONE] [-scheduled] [-sweep SETTING=V1,V2,...] [-o AFTER.json] [EVENT.json...]"},
 		{"unknown flag", nil, []string{"-verbose", "-cluster", headline, join}, "flag provided but not defined"},
 		{"CLUSTERS names a cluster the snapshot does not hold", map[string]string{"CLUSTERS": "default"}, []string{"-cluster", headline, join},
 			"replay: CLUSTERS names default, but the snapshot holds only cluster demo"},
@@ -294,5 +297,44 @@ func TestSweep(t *testing.T) {
 		if code, _, errOut := run(t, nil, "-cluster", headline, "-sweep", bad, join); code != replay.ExitBadInput || errOut == "" {
 			t.Errorf("-sweep %s: exit %d, stderr %q", bad, code, errOut)
 		}
+	}
+}
+
+// -o writes the settled cluster as a snapshot: every task where the run left it, the
+// clock where it ended, and a second replay starts from there.
+func TestWriteSettledCluster(t *testing.T) {
+	after := filepath.Join(t.TempDir(), "after.json")
+	code, out, errOut := run(t, nil, "-json", "-o", after, "-cluster", headline, join)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r struct {
+		DistributionAfter map[string]float64 `json:"distributionAfter"`
+		DeliveredAt       time.Time          `json:"deliveredAt"`
+		SimulatedSeconds  float64            `json:"simulatedSeconds"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := snapshot.Load(after)
+	if err != nil {
+		t.Fatalf("the written snapshot does not load: %v", err)
+	}
+	got := map[string]float64{}
+	for _, i := range snap.Cluster.Instances() {
+		if i.Status == cluster.StatusActive {
+			got[i.EC2InstanceID] = float64(i.RunningTasksCount())
+		}
+	}
+	if diff := cmp.Diff(r.DistributionAfter, got); diff != "" {
+		t.Errorf("tasks per instance in the written snapshot (-report +snapshot):\n%s", diff)
+	}
+	if want := r.DeliveredAt.Add(time.Duration(r.SimulatedSeconds) * time.Second); !snap.Simulation.Now.Equal(want) {
+		t.Errorf("simulation.now = %v, want %v", snap.Simulation.Now, want)
+	}
+	// Chained: the same join again finds the cluster balanced.
+	code, out, errOut = run(t, nil, "-json", "-cluster", after, join)
+	if code != 0 || !strings.Contains(out, `"decision":"skip"`) {
+		t.Errorf("replay of the written snapshot: exit %d, %s %s", code, out, errOut)
 	}
 }
