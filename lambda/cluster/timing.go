@@ -8,9 +8,12 @@ import (
 // TaskTiming is how long a service's tasks take to come up and to go away, as the
 // simulator plays them.
 type TaskTiming struct {
-	// Start runs from placement to a task the deployment counts: RUNNING and, behind a
-	// load balancer, healthy.
+	// Start runs from placement to RUNNING (image pull, container start): what a
+	// task's startedAt - createdAt shows.
 	Start time.Duration
+	// Healthy runs from RUNNING to a task the deployment counts: behind a load
+	// balancer, until it passes its first health check; zero otherwise.
+	Healthy time.Duration
 	// StopTimeout is how long ECS waits for the task's containers to exit after the
 	// stop signal before it kills them (the agent's ECS_CONTAINER_STOP_TIMEOUT, 30 s by
 	// default). A task that exits on SIGTERM goes sooner: this is the worst case.
@@ -21,6 +24,9 @@ type TaskTiming struct {
 	// with no load balancer.
 	DeregistrationDelay time.Duration
 }
+
+// Ready is how long a new task takes to count for its deployment.
+func (t TaskTiming) Ready() time.Duration { return t.Start + t.Healthy }
 
 // Hold is how long a stopped task keeps its CPU and memory on its instance: the
 // deregistration delay, then the stop timeout.
@@ -48,14 +54,31 @@ const (
 // EstimateTiming is the timing of svc's tasks read from the cluster itself, without
 // permissions beyond ECS's reads:
 //   - Start is the median of startedAt - createdAt over the service's running tasks
-//     (image pull and container start), or fallback when none has usable timestamps;
-//     behind a load balancer it adds the health check grace period, the operator's own
-//     bound on how long a task takes to pass its first health check, or one default
-//     health check interval when the service sets none.
+//     (image pull and container start), or fallback when none has usable timestamps.
+//   - Healthy, behind a load balancer, is the health check grace period, the
+//     operator's own bound on how long a task takes to pass its first health check, or
+//     one default health check interval when the service sets none.
 //   - StopTimeout is the agent's default.
 //   - DeregistrationDelay is the target group default for a service with load
 //     balancers (ECS cannot read the target group's own value).
 func EstimateTiming(svc *Service, fallback time.Duration) TaskTiming {
+	out := TaskTiming{Start: fallback, StopTimeout: DefaultStopTimeout}
+	if d, ok := ObservedStart(svc); ok {
+		out.Start = d
+	}
+	if len(svc.LoadBalancers) > 0 {
+		out.Healthy = DefaultHealthCheckInterval
+		if svc.HealthCheckGracePeriod > 0 {
+			out.Healthy = svc.HealthCheckGracePeriod
+		}
+		out.DeregistrationDelay = DefaultDeregistrationDelay
+	}
+	return out
+}
+
+// ObservedStart is the median startedAt - createdAt over svc's running tasks, and
+// whether any showed a plausible one.
+func ObservedStart(svc *Service) (time.Duration, bool) {
 	var starts []time.Duration
 	for t := range svc.EachTask() {
 		if t.LastStatus != TaskRunning || t.CreatedAt.IsZero() || t.StartedAt.IsZero() {
@@ -65,20 +88,11 @@ func EstimateTiming(svc *Service, fallback time.Duration) TaskTiming {
 			starts = append(starts, d)
 		}
 	}
-	out := TaskTiming{Start: fallback, StopTimeout: DefaultStopTimeout}
-	if len(starts) > 0 {
-		slices.Sort(starts)
-		out.Start = starts[len(starts)/2]
+	if len(starts) == 0 {
+		return 0, false
 	}
-	if len(svc.LoadBalancers) > 0 {
-		if svc.HealthCheckGracePeriod > 0 {
-			out.Start += svc.HealthCheckGracePeriod
-		} else {
-			out.Start += DefaultHealthCheckInterval
-		}
-		out.DeregistrationDelay = DefaultDeregistrationDelay
-	}
-	return out
+	slices.Sort(starts)
+	return starts[len(starts)/2], true
 }
 
 // TimingOverride replaces parts of an estimated TaskTiming with what the operator

@@ -26,7 +26,9 @@ func TestEstimateTiming(t *testing.T) {
 		{"implausible starts are left out", []time.Duration{0, 500 * time.Millisecond, 2 * time.Hour, 20 * time.Second}, 0, nil, cluster.TaskTiming{Start: 20 * time.Second, StopTimeout: 30 * time.Second}},
 		{"pending tasks are left out", nil, 2, nil, cluster.TaskTiming{Start: fallback, StopTimeout: 30 * time.Second}},
 		{"load balanced", []time.Duration{20 * time.Second}, 0, []ct.ServiceOpt{ct.LoadBalanced(90 * time.Second)},
-			cluster.TaskTiming{Start: 110 * time.Second, StopTimeout: 30 * time.Second, DeregistrationDelay: 300 * time.Second}},
+			cluster.TaskTiming{Start: 20 * time.Second, Healthy: 90 * time.Second, StopTimeout: 30 * time.Second, DeregistrationDelay: 300 * time.Second}},
+		{"load balanced without a grace period", nil, 0, []ct.ServiceOpt{ct.LoadBalanced(0)},
+			cluster.TaskTiming{Start: fallback, Healthy: 30 * time.Second, StopTimeout: 30 * time.Second, DeregistrationDelay: 300 * time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

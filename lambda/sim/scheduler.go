@@ -57,7 +57,7 @@ func (s *Sim) promote(svc *cluster.Service) {
 	for _, t := range due {
 		if at, ok := s.readyAt[t]; ok && !at.After(s.now) {
 			delete(s.readyAt, t)
-			s.c.SetRunning(t, s.now)
+			s.c.SetRunning(t, s.startedAt(svc, t))
 		}
 	}
 }

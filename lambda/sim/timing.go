@@ -23,12 +23,27 @@ func (s *Sim) timingOf(svc *cluster.Service) cluster.TaskTiming {
 	return t
 }
 
-// startOf is how long a new task of svc (nil: a standalone task) stays PENDING.
+// startOf is how long a new task of svc (nil: a standalone task) stays PENDING: until
+// it counts for its deployment.
 func (s *Sim) startOf(svc *cluster.Service) time.Duration {
 	if svc == nil {
 		return s.taskStart
 	}
-	return s.timingOf(svc).Start
+	return s.timingOf(svc).Ready()
+}
+
+// startedAt is the startedAt a task of svc that counts from now shows: when it went
+// RUNNING, before its health check passed, as ECS reports it. So an estimate read from
+// the simulator's own tasks does not count the health check twice.
+func (s *Sim) startedAt(svc *cluster.Service, t *cluster.Task) time.Time {
+	if svc == nil {
+		return s.now
+	}
+	at := s.now.Add(-s.timingOf(svc).Healthy)
+	if at.Before(t.CreatedAt) {
+		return t.CreatedAt
+	}
+	return at
 }
 
 // Timing returns the task timing the simulator plays for each service, by name.

@@ -32,7 +32,7 @@ func TestNewTaskCountsOnceRunningAndHealthy(t *testing.T) {
 		{"observed start", 75 * time.Second, nil, nil, 75 * time.Second},
 		{"behind a load balancer without a grace period: one health check interval more", 75 * time.Second, []ct.ServiceOpt{ct.LoadBalanced(0)}, nil, 105 * time.Second},
 		{"behind a load balancer with a grace period", 75 * time.Second, []ct.ServiceOpt{ct.LoadBalanced(2 * time.Minute)}, nil, 195 * time.Second},
-		{"the operator's override wins", 75 * time.Second, []ct.ServiceOpt{ct.LoadBalanced(2 * time.Minute)}, &cluster.TimingOverride{Start: durationp(10 * time.Second)}, 10 * time.Second},
+		{"the operator's start replaces the observed one", 75 * time.Second, []ct.ServiceOpt{ct.LoadBalanced(2 * time.Minute)}, &cluster.TimingOverride{Start: durationp(10 * time.Second)}, 130 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,7 +47,7 @@ func TestNewTaskCountsOnceRunningAndHealthy(t *testing.T) {
 				o.Timing = map[string]cluster.TimingOverride{"web": *tt.override}
 			}
 			s := sim.New(b.Cluster(t), o)
-			if got := s.Timing()["web"].Start; got != tt.want {
+			if got := s.Timing()["web"].Ready(); got != tt.want {
 				t.Errorf("start = %v, want %v", got, tt.want)
 			}
 			forceDeploy(t, s, "web") // 50/100 of 2: one task at a time
@@ -58,6 +58,19 @@ func TestNewTaskCountsOnceRunningAndHealthy(t *testing.T) {
 			s.Advance(time.Second)
 			if v := viewService(s, "web"); v.Running != 1 || v.Pending != 1 {
 				t.Errorf("at the start: %+v, want the new task RUNNING and the second wave started", v)
+			}
+			// Its timestamps show the start as ECS would: RUNNING before the health
+			// check passed. A simulator built on what this one did estimates the same.
+			s.Settle(time.Hour)
+			var again time.Duration
+			s.View(func(c *cluster.Cluster) {
+				again = cluster.EstimateTiming(c.Service("web"), wave).Ready()
+				if tt.override != nil {
+					again = tt.override.Apply(cluster.EstimateTiming(c.Service("web"), wave)).Ready()
+				}
+			})
+			if again != tt.want {
+				t.Errorf("estimated again from the simulated tasks: %v, want %v", again, tt.want)
 			}
 		})
 	}

@@ -14,18 +14,22 @@ func TimingNotes(c *cluster.Cluster) []string {
 	var out []string
 	for _, svc := range c.Services() {
 		t := cluster.EstimateTiming(svc, sim.DefaultTaskStart)
-		start := "its tasks' median startedAt - createdAt"
-		if t.Start == sim.DefaultTaskStart && len(svc.LoadBalancers) == 0 {
-			start = "the default (its tasks show none)"
+		note := fmt.Sprintf("service %s: counts %s after placement: start %s from its tasks' median startedAt - createdAt", svc.Name, t.Ready(), t.Start)
+		if _, ok := cluster.ObservedStart(svc); !ok {
+			note = fmt.Sprintf("service %s: counts %s after placement: start %s, the default (its tasks show none)", svc.Name, t.Ready(), t.Start)
 		}
 		if len(svc.LoadBalancers) > 0 {
-			start += ", plus the health check grace period (or one 30 s health check)"
+			source := "its health check grace period"
+			if svc.HealthCheckGracePeriod == 0 {
+				source = "one default health check interval"
+			}
+			note += fmt.Sprintf(", then %s to pass its first health check (%s)", t.Healthy, source)
 		}
-		stop := fmt.Sprintf("stop timeout %s (the agent's default)", t.StopTimeout)
+		note += fmt.Sprintf("; a stop holds its room %s: stop timeout %s (the agent's default)", t.Hold(), t.StopTimeout)
 		if t.DeregistrationDelay > 0 {
-			stop += fmt.Sprintf(", deregistration delay %s (the target group default)", t.DeregistrationDelay)
+			note += fmt.Sprintf(" after a deregistration delay of %s (the target group default)", t.DeregistrationDelay)
 		}
-		out = append(out, fmt.Sprintf("service %s: start %s from %s; %s; set simulation.services.%s to correct them", svc.Name, t.Start, start, stop, svc.Name))
+		out = append(out, note+"; simulation.services."+svc.Name+" corrects them")
 	}
 	return out
 }
