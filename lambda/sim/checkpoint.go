@@ -23,7 +23,6 @@ type Mark struct {
 	stalled   map[*cluster.Service]bool
 	readyAt   map[*cluster.Task]time.Time
 	holds     []hold
-	timing    map[*cluster.Service]cluster.TaskTiming
 	below     map[*cluster.Service]bool
 	raised    map[*cluster.Service]int32
 	deadlines []*deadlineCtx
@@ -52,7 +51,6 @@ func (s *Sim) Checkpoint() Mark {
 		stalled:   maps.Clone(s.stalled),
 		readyAt:   maps.Clone(s.readyAt),
 		holds:     slices.Clone(s.holds),
-		timing:    maps.Clone(s.timing),
 		below:     maps.Clone(s.below),
 		raised:    maps.Clone(s.raisedFrom),
 		calls:     len(s.calls),
@@ -78,7 +76,7 @@ func (s *Sim) Rollback(m Mark) {
 	*s.pcg = m.pcg
 	s.queue = m.queue
 	s.next, s.firstLook, s.stalled, s.readyAt, s.below, s.raisedFrom = m.next, m.firstLook, m.stalled, m.readyAt, m.below, m.raised
-	s.holds, s.timing = m.holds, m.timing
+	s.holds = m.holds
 	s.deadlines = m.deadlines
 	clear(s.calls[m.calls:])
 	s.calls = s.calls[:m.calls]

@@ -77,7 +77,7 @@ type Sim struct {
 	// release first.
 	holds     []hold
 	overrides map[string]cluster.TimingOverride
-	timing    map[*cluster.Service]cluster.TaskTiming // each service's, estimated once
+	timing    map[*cluster.Service]cluster.TaskTiming // each service's, fixed by New
 	deadlines []*deadlineCtx
 
 	calls  []Call
@@ -128,7 +128,7 @@ func New(c *cluster.Cluster, o Options) *Sim {
 		raisedFrom: map[*cluster.Service]int32{},
 	}
 	for _, svc := range c.Services() {
-		s.timingOf(svc) // from the tasks as they are now, before the simulation adds any
+		s.timing[svc] = s.estimateTiming(svc)
 	}
 	for _, t := range c.AllTasks() {
 		if t.LastStatus == cluster.TaskPending {

@@ -9,17 +9,23 @@ import (
 // Task timing: a started task counts after its service's start time, and a stopped
 // one keeps its CPU and memory on its instance for its service's hold (cluster.TaskTiming).
 
-// timingOf is svc's task timing: estimated from its tasks the first time it is asked
-// for (New asks for every service before anything runs), with the options' override.
+// timingOf is svc's task timing. New estimates every service's from its tasks as
+// they are before anything runs, with the options' override; the map is never
+// written again, so a checkpoint need not copy it. The simulator adds no service, but
+// one it did not know would be estimated as it is now rather than played with no time.
 func (s *Sim) timingOf(svc *cluster.Service) cluster.TaskTiming {
 	if t, ok := s.timing[svc]; ok {
 		return t
 	}
+	return s.estimateTiming(svc)
+}
+
+// estimateTiming is svc's timing as New fixes it.
+func (s *Sim) estimateTiming(svc *cluster.Service) cluster.TaskTiming {
 	t := cluster.EstimateTiming(svc, s.taskStart)
 	if o, ok := s.overrides[svc.Name]; ok {
 		t = o.Apply(t)
 	}
-	s.timing[svc] = t
 	return t
 }
 
@@ -51,8 +57,8 @@ func (s *Sim) Timing() map[string]cluster.TaskTiming {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make(map[string]cluster.TaskTiming, len(s.timing))
-	for _, svc := range s.c.Services() {
-		out[svc.Name] = s.timingOf(svc)
+	for svc, t := range s.timing {
+		out[svc.Name] = t
 	}
 	return out
 }

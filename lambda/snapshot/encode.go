@@ -26,10 +26,10 @@ func Encode(w io.Writer, c *cluster.Cluster, sim Simulation) error {
 	}
 	if !sim.IsZero() {
 		f.Simulation = &simulationJSON{TaskStartSeconds: &sim.TaskStartSeconds, Now: timePtr(sim.Now), Seed: &sim.Seed}
+		if len(sim.Timing) > 0 {
+			f.Simulation.Services = make(map[string]serviceSimulationJSON, len(sim.Timing))
+		}
 		for name, o := range sim.Timing {
-			if f.Simulation.Services == nil {
-				f.Simulation.Services = map[string]serviceSimulationJSON{}
-			}
 			f.Simulation.Services[name] = serviceSimulationJSON{StartSeconds: secondsOf(o.Start), StopTimeoutSeconds: secondsOf(o.StopTimeout), DeregistrationDelaySeconds: secondsOf(o.DeregistrationDelay)}
 		}
 	}
