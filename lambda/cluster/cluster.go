@@ -93,6 +93,11 @@ func (c *Cluster) AddInstance(i *Instance) error {
 	if v, ok := i.Attribute(ZoneAttribute); ok {
 		i.Zone = v
 	}
+	if i.Registered.ENIs == 0 {
+		// ECS reports no interface count: a new instance has its type's all free.
+		i.Registered.ENIs, _ = ENILimit(i)
+		i.Remaining.ENIs = i.Registered.ENIs
+	}
 	i.tasks = taskSet{}
 	i.running, i.pending = 0, 0
 	i.pos = len(c.instances)
@@ -368,6 +373,8 @@ func (c *Cluster) Clone() *Cluster {
 		ci := *i
 		ci.epoch = 0
 		ci.Attributes = slices.Clone(i.Attributes)
+		ci.ReservedPorts = slices.Clone(i.ReservedPorts)
+		ci.heldPorts = slices.Clone(i.heldPorts)
 		_ = n.AddInstance(&ci) // cannot fail: the source had no duplicates
 		ci.Remaining = i.Remaining
 		ci.tasks = make(taskSet, len(i.tasks))
@@ -380,6 +387,7 @@ func (c *Cluster) Clone() *Cluster {
 		cs.PlacementConstraints = slices.Clone(s.PlacementConstraints)
 		cs.Tags = slices.Clone(s.Tags)
 		cs.LoadBalancers = slices.Clone(s.LoadBalancers)
+		cs.HostPorts = slices.Clone(s.HostPorts)
 		if s.CircuitBreaker != nil {
 			cb := *s.CircuitBreaker
 			cs.CircuitBreaker = &cb

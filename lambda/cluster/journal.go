@@ -107,6 +107,7 @@ func (c *Cluster) ChangingInstance(i *Instance) {
 	}
 	was := *i
 	was.Attributes = append([]Attribute(nil), i.Attributes...)
+	was.heldPorts = append([]HostPort(nil), i.heldPorts...)
 	was.tasks = maps.Clone(i.tasks)
 	j.instances = append(j.instances, savedInstance{at: i, was: was})
 	i.epoch = j.epoch

@@ -59,23 +59,28 @@ const (
 	serviceGroupPrefix = "service:"
 )
 
-// Resources are the CPU units and MiB of memory ECS accounts for on an instance.
+// Resources are the CPU units and MiB of memory ECS accounts for on an instance, and
+// the elastic network interfaces for awsvpc tasks. ECS reports no ENI count: the model
+// derives it (network.go), and the codecs never write it.
 type Resources struct {
 	CPU    int64
 	Memory int64
+	ENIs   int64
 }
 
 // Fits reports whether need fits into r.
-func (r Resources) Fits(need Resources) bool { return need.CPU <= r.CPU && need.Memory <= r.Memory }
+func (r Resources) Fits(need Resources) bool {
+	return need.CPU <= r.CPU && need.Memory <= r.Memory && need.ENIs <= r.ENIs
+}
 
 // Add returns r + o.
 func (r Resources) Add(o Resources) Resources {
-	return Resources{CPU: r.CPU + o.CPU, Memory: r.Memory + o.Memory}
+	return Resources{CPU: r.CPU + o.CPU, Memory: r.Memory + o.Memory, ENIs: r.ENIs + o.ENIs}
 }
 
 // Sub returns r - o.
 func (r Resources) Sub(o Resources) Resources {
-	return Resources{CPU: r.CPU - o.CPU, Memory: r.Memory - o.Memory}
+	return Resources{CPU: r.CPU - o.CPU, Memory: r.Memory - o.Memory, ENIs: r.ENIs - o.ENIs}
 }
 
 // Attribute is a container instance attribute; Value is empty for name-only attributes
@@ -105,12 +110,16 @@ type Instance struct {
 	Attributes           []Attribute
 	CapacityProviderName string
 	Version              int64
+	// ReservedPorts are the host ports the instance keeps for itself (its registered
+	// PORTS and PORTS_UDP resources).
+	ReservedPorts []HostPort
 
-	tasks   taskSet // live (not STOPPED) tasks on the instance
-	running int     // tasks whose desired status is RUNNING
-	pending int     // tasks whose last status is PENDING
-	epoch   uint64  // the journal's epoch when it last saved the instance
-	pos     int     // its index in the cluster's instances
+	heldPorts []HostPort // ports stopped tasks still hold (HoldResources)
+	tasks     taskSet    // live (not STOPPED) tasks on the instance
+	running   int        // tasks whose desired status is RUNNING
+	pending   int        // tasks whose last status is PENDING
+	epoch     uint64     // the journal's epoch when it last saved the instance
+	pos       int        // its index in the cluster's instances
 }
 
 // ID is the last segment of the ARN, which ECS accepts wherever it takes an ARN.
@@ -252,6 +261,9 @@ type Service struct {
 	// this size. Snapshots do not carry task definitions, so it comes from the
 	// service's existing tasks.
 	TaskSize Resources
+	// HostPorts are the static host ports the service's tasks bind, which its new tasks
+	// bind too; derived from its tasks, like TaskSize.
+	HostPorts []HostPort
 
 	tasks   taskSet // live tasks of the service
 	running int     // last status RUNNING
@@ -363,8 +375,9 @@ type Task struct {
 	Group                string // service:NAME for service tasks
 	LastStatus           string
 	DesiredStatus        string
-	Size                 Resources // task-level cpu and memory
-	StartedBy            string    // the deployment ID for service tasks
+	Size                 Resources  // cpu and memory (task-level, else its containers'), and its ENI
+	HostPorts            []HostPort // the host ports its containers bind
+	StartedBy            string     // the deployment ID for service tasks
 	LaunchType           string
 	CapacityProviderName string
 	TaskDefinitionARN    string

@@ -47,18 +47,22 @@ func NormalizeTaskStatus(last, desired string) (string, error) {
 	return "", fmt.Errorf("lastStatus %q with desiredStatus RUNNING is not a state ECS reports", last)
 }
 
-// DeriveTaskSizes sets every service's TaskSize from its live tasks (the largest cpu
-// and memory among them): neither snapshots nor DescribeServices carry the task
-// definition's size.
-func (c *Cluster) DeriveTaskSizes() {
+// DeriveUnreported sets what ECS's descriptions do not carry, once every item is in:
+// each service's TaskSize from its live tasks (the largest cpu, memory and ENI count
+// among them: neither snapshots nor DescribeServices carry the task definition), its
+// static host ports, and each instance's ENIs left. It returns notes on what it had to
+// assume.
+func (c *Cluster) DeriveUnreported() []string {
 	for _, s := range c.services {
 		var size Resources
 		for t := range s.tasks {
 			size.CPU = max(size.CPU, t.Size.CPU)
 			size.Memory = max(size.Memory, t.Size.Memory)
+			size.ENIs = max(size.ENIs, t.Size.ENIs)
 		}
 		s.TaskSize = size
 	}
+	return c.deriveNetwork()
 }
 
 // ParseCPU reads a task-level cpu value: CPU units ("256") or vCPU ("0.25 vCPU").

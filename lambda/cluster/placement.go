@@ -104,7 +104,7 @@ func (c *Cluster) hosts(out []*Instance, s *Service, size Resources, distinct bo
 		providers = append(providers, it.Provider)
 	}
 	for _, i := range c.instances {
-		if !i.Schedulable() || !i.Remaining.Fits(size) {
+		if !i.Schedulable() || !i.Remaining.Fits(size) || (distinct && !i.PortsFree(s.HostPorts)) {
 			continue
 		}
 		if len(providers) > 0 && !slices.Contains(providers, i.CapacityProviderName) {

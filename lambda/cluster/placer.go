@@ -50,6 +50,9 @@ func (c *Cluster) NewPlacer(s *Service, size Resources) (*Placer, error) {
 			p.fallback = true
 		}
 	}
+	// Its tasks all bind the same static host ports: one per instance, as if
+	// distinctInstance, and only where no other task binds them.
+	p.distinct = p.distinct || len(s.HostPorts) > 0
 	if p.fallback || len(p.strategy) > maxStrategies {
 		p.fallback = true
 		return p, nil
@@ -63,7 +66,7 @@ func (c *Cluster) NewPlacer(s *Service, size Resources) (*Placer, error) {
 	p.cands = c.candidates[:0]
 	defer func() { c.candidates = p.cands }()
 	for _, i := range c.instances {
-		if !i.Schedulable() || (len(providers) > 0 && !slices.Contains(providers, i.CapacityProviderName)) {
+		if !i.Schedulable() || (len(providers) > 0 && !slices.Contains(providers, i.CapacityProviderName)) || !i.PortsFree(s.HostPorts) {
 			continue
 		}
 		p.cands = append(p.cands, candidate{inst: i, rem: i.Remaining, count: int(counts[i.pos])})

@@ -115,17 +115,24 @@ func (o TimingOverride) Apply(t TaskTiming) TaskTiming {
 	return t
 }
 
-// HoldResources keeps r reserved on i after the task that held it stopped, as an
-// instance does while a stopping task drains and exits; ReleaseResources frees it.
-func (c *Cluster) HoldResources(i *Instance, r Resources) {
+// HoldResources keeps r and ports reserved on i after the task that held them
+// stopped, as an instance does while a stopping task drains and exits;
+// ReleaseResources frees them.
+func (c *Cluster) HoldResources(i *Instance, r Resources, ports []HostPort) {
 	c.ChangingInstance(i)
 	i.Remaining = i.Remaining.Sub(r)
+	i.heldPorts = append(i.heldPorts, ports...)
 	i.Version++
 }
 
 // ReleaseResources frees what HoldResources kept.
-func (c *Cluster) ReleaseResources(i *Instance, r Resources) {
+func (c *Cluster) ReleaseResources(i *Instance, r Resources, ports []HostPort) {
 	c.ChangingInstance(i)
 	i.Remaining = i.Remaining.Add(r)
+	for _, p := range ports {
+		if k := slices.Index(i.heldPorts, p); k >= 0 {
+			i.heldPorts = slices.Delete(i.heldPorts, k, k+1)
+		}
+	}
 	i.Version++
 }

@@ -339,6 +339,6 @@ func BuildCluster(c *cluster.Cluster, instances []types.ContainerInstance, servi
 			errs = append(errs, err)
 		}
 	}
-	c.DeriveTaskSizes()
+	c.DeriveUnreported() // its notes are for the reader to give; a round trip needs none
 	return errors.Join(errs...)
 }

@@ -78,7 +78,7 @@ func Read(ctx context.Context, api ReadAPI, clusterID string) (*cluster.Cluster,
 	if err != nil {
 		return nil, nil, err
 	}
-	c.DeriveTaskSizes()
+	notes = append(notes, c.DeriveUnreported()...)
 	return c, notes, nil
 }
 

@@ -207,6 +207,14 @@ func sureLandings(c *cluster.Cluster, s *cluster.Service, n int, mean float64, d
 			}
 			tied = slices.DeleteFunc(tied, func(i *cluster.Instance) bool { return key(i) != low })
 		}
+		if len(s.HostPorts) > 0 {
+			// Its static host ports allow one task per instance: one landed here
+			// already binds them.
+			tied = slices.DeleteFunc(tied, func(i *cluster.Instance) bool { return mine[i] > 0 })
+			if len(tied) == 0 {
+				return out
+			}
+		}
 		for _, i := range tied {
 			if float64(i.RunningTasksCount()+delta[i.ARN]+mine[i]) >= mean || !free[i.ARN].Fits(s.TaskSize) {
 				return out

@@ -317,6 +317,7 @@ func (s *Sim) startTaskOn(svc *cluster.Service, i *cluster.Instance) bool {
 		LastStatus:    cluster.TaskPending,
 		DesiredStatus: cluster.TaskRunning,
 		Size:          svc.TaskSize,
+		HostPorts:     svc.HostPorts,
 		LaunchType:    svc.LaunchType,
 		CreatedAt:     s.now,
 		Version:       1,
@@ -329,7 +330,7 @@ func (s *Sim) startTaskOn(svc *cluster.Service, i *cluster.Instance) bool {
 		}
 	}
 	if i != nil {
-		if !i.Remaining.Fits(t.Size) {
+		if !i.Remaining.Fits(t.Size) || !i.PortsFree(t.HostPorts) {
 			return false
 		}
 		t.InstanceARN = i.ARN
@@ -349,7 +350,7 @@ func (s *Sim) startTaskOn(svc *cluster.Service, i *cluster.Instance) bool {
 }
 
 // stopTask stops t as the scheduler and StopTask do: gracefully. A task that was
-// RUNNING keeps its CPU and memory on its instance for its service's Hold (the target
+// RUNNING keeps its CPU, memory, ENI and host ports on its instance for its service's Hold (the target
 // group's deregistration delay, then the stop timeout); a PENDING one frees them at
 // once.
 func (s *Sim) stopTask(t *cluster.Task, reason string) {
@@ -369,13 +370,13 @@ func (s *Sim) stopTask(t *cluster.Task, reason string) {
 func (s *Sim) stopTaskNow(t *cluster.Task, reason string) { s.stop(t, reason, 0) }
 
 func (s *Sim) stop(t *cluster.Task, reason string, keep time.Duration) {
-	size, inst := t.Size, s.c.Instance(t.InstanceARN)
+	size, ports, inst := t.Size, t.HostPorts, s.c.Instance(t.InstanceARN)
 	s.c.StopTask(t, s.now, reason)
 	delete(s.readyAt, t)
 	s.stats.TasksStopped++
-	if keep > 0 && inst != nil && size != (cluster.Resources{}) {
-		s.c.HoldResources(inst, size)
-		s.addHold(hold{inst: inst, size: size, until: s.now.Add(keep)})
+	if keep > 0 && inst != nil && (size != (cluster.Resources{}) || len(ports) > 0) {
+		s.c.HoldResources(inst, size, ports)
+		s.addHold(hold{inst: inst, size: size, ports: ports, until: s.now.Add(keep)})
 	}
 	// Even a stop that frees nothing yet can unblock a stalled service: a daemon
 	// waiting for the replicas to leave a draining instance.

@@ -67,6 +67,7 @@ func (s *Sim) Timing() map[string]cluster.TaskTiming {
 type hold struct {
 	inst  *cluster.Instance
 	size  cluster.Resources
+	ports []cluster.HostPort
 	until time.Time
 }
 
@@ -86,7 +87,8 @@ func (s *Sim) addHold(h hold) {
 func (s *Sim) releaseDue() {
 	n := 0
 	for n < len(s.holds) && !s.holds[n].until.After(s.now) {
-		s.c.ReleaseResources(s.holds[n].inst, s.holds[n].size)
+		h := &s.holds[n]
+		s.c.ReleaseResources(h.inst, h.size, h.ports)
 		n++
 	}
 	if n == 0 {

@@ -54,6 +54,9 @@ func (s Simulation) Options() sim.Options {
 type Snapshot struct {
 	Cluster    *cluster.Cluster
 	Simulation Simulation
+	// Notes say what the model had to assume of what the file does not carry (an
+	// instance type with no known ENI limit, say).
+	Notes []string
 }
 
 // Load reads a snapshot file; errors name the file.
@@ -110,7 +113,7 @@ func Decode(r io.Reader) (*Snapshot, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	c.DeriveTaskSizes()
+	notes := c.DeriveUnreported()
 	errs = append(errs, checkCounts(&f, c)...)
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
@@ -127,7 +130,7 @@ func Decode(r io.Reader) (*Snapshot, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Snapshot{Cluster: c, Simulation: sim}, nil
+	return &Snapshot{Cluster: c, Simulation: sim, Notes: notes}, nil
 }
 
 func regionAccount(f *file) (string, string) {

@@ -92,7 +92,7 @@ func TestDecodeCLIShapedSnapshot(t *testing.T) {
 	}
 	marker, _ := i.Attribute("ecs-rebalancer.drained-at")
 	got := inst{i.Zone, i.Status, i.CapacityProviderName, i.AgentConnected, i.Registered, i.Remaining, i.RunningTasksCount(), i.PendingTasksCount(), i.RegisteredAt, marker}
-	want := inst{"eu-west-1b", "ACTIVE", "prod-asg", true, cluster.Resources{CPU: 2048, Memory: 7680}, cluster.Resources{CPU: 1536, Memory: 6656}, 2, 1,
+	want := inst{"eu-west-1b", "ACTIVE", "prod-asg", true, cluster.Resources{CPU: 2048, Memory: 7680, ENIs: 2}, cluster.Resources{CPU: 1536, Memory: 6656, ENIs: 2}, 2, 1,
 		time.Date(2026, 11, 18, 12, 45, 2, 417e6, time.UTC), "2026-11-19T08:00:00Z"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("instance (-want +got):\n%s", diff)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
@@ -147,8 +148,23 @@ func Controller(c string) ServiceOpt { return func(s *cluster.Service) { s.Deplo
 
 // TaskSize sets what each task of the service reserves.
 func TaskSize(cpu, memory int64) ServiceOpt {
-	return func(s *cluster.Service) { s.TaskSize = cluster.Resources{CPU: cpu, Memory: memory} }
+	return func(s *cluster.Service) { s.TaskSize.CPU, s.TaskSize.Memory = cpu, memory }
 }
+
+// HostPorts gives the service's tasks static TCP host ports (bridge or host network
+// mode): at most one of its tasks per instance.
+func HostPorts(ports ...int32) ServiceOpt {
+	return func(s *cluster.Service) {
+		s.HostPorts = nil
+		for _, p := range ports {
+			s.HostPorts = append(s.HostPorts, cluster.HostPort{Port: p, Protocol: cluster.ProtocolTCP})
+		}
+	}
+}
+
+// AWSVPC puts the service in awsvpc network mode: each task takes one of its
+// instance's elastic network interfaces.
+func AWSVPC() ServiceOpt { return func(s *cluster.Service) { s.TaskSize.ENIs = 1 } }
 
 // LoadBalanced registers the service's tasks with a target group, with the health
 // check grace period given (zero: none set).
@@ -237,6 +253,7 @@ func (b *Builder) serviceTasks(s *cluster.Service, on *cluster.Instance, n int, 
 		t.LastStatus = status
 		t.StartedBy = dep.ID
 		t.TaskDefinitionARN = s.TaskDefinition
+		t.HostPorts = slices.Clone(s.HostPorts)
 		if s.OnFargate() {
 			t.LaunchType = cluster.LaunchFargate
 		}
