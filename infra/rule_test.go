@@ -78,9 +78,9 @@ func matcher(t *testing.T, patterns []string) func([]byte) bool {
 // docs/decisions.md, "What it does with an event": the rule matches joiner events with and without
 // task counts, and nothing else in testdata/events.
 func TestRulePatternOnRecordedEvents(t *testing.T) {
-	match := matcher(t, rulePatterns(t, "demo", "default", "my-cluster", "mixed", "large", "lazy", "slow"))
+	match := matcher(t, rulePatterns(t, "demo", "default", "my-cluster", "mixed", "large", "lazy", "slow", "ports", "eni"))
 	want := map[string]bool{
-		"aws-sample.json": true, "schema-complete.json": true, "headline-join.json": true, "mixed-join.json": true, "large-join.json": true, "lazy-join.json": true, "slow-join.json": true,
+		"aws-sample.json": true, "schema-complete.json": true, "headline-join.json": true, "mixed-join.json": true, "large-join.json": true, "lazy-join.json": true, "slow-join.json": true, "ports-join.json": true, "eni-join.json": true,
 		"busy-instance.json": false, "draining-instance.json": false, "disconnected-agent.json": false, "other-cluster.json": false,
 		"task-state-change.json": false, "service-action.json": false, "deployment-state-change.json": false,
 		"scheduled.json": false, "malformed.json": false,

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -104,6 +105,27 @@ func FromContainers(t *Task, cs []Container) error {
 	return nil
 }
 
+// AttachENI counts the interface of an awsvpc task that DescribeTasks lists with an
+// attachment of type attachmentType: one on its container instance. Fargate tasks
+// have one too, but not on an instance.
+// The task's container ports are then on its own interface, not the instance's, so
+// it binds no host port: call it after FromContainers.
+func AttachENI(t *Task, attachmentType string) {
+	if attachmentType != ENIAttachment {
+		return
+	}
+	t.HostPorts = nil
+	if t.InstanceARN != "" {
+		t.Size.ENIs = 1
+	}
+}
+
+// Resource names of a container instance's host ports.
+const (
+	PortsResource    = "PORTS"
+	PortsUDPResource = "PORTS_UDP"
+)
+
 func hostPort(port int32, protocol string) (HostPort, error) {
 	p := strings.ToLower(protocol)
 	if p == "" {
@@ -120,20 +142,36 @@ func hostPort(port int32, protocol string) (HostPort, error) {
 
 // ParsePorts reads a PORTS or PORTS_UDP resource's stringSetValue: the host ports the
 // instance keeps for itself (22, 2375, 2376, 51678, 51679 on the ECS-optimized AMI).
+// It returns every port that parses, and an error naming each one that does not.
 func ParsePorts(values []string, protocol string) ([]HostPort, error) {
 	var out []HostPort
+	var errs []error
 	for _, v := range values {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
 		if err != nil {
-			return out, fmt.Errorf("port %q is not a number", v)
+			errs = append(errs, fmt.Errorf("port %q is not a number", v))
+			continue
 		}
 		p, err := hostPort(int32(n), protocol)
 		if err != nil {
-			return out, err
+			errs = append(errs, err)
+			continue
 		}
 		out = append(out, p)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
+}
+
+// ReservedPorts reads one of an instance's registered resources: the ports it keeps
+// for itself if the resource is PORTS or PORTS_UDP, nothing otherwise.
+func ReservedPorts(name string, values []string) ([]HostPort, error) {
+	switch name {
+	case PortsResource:
+		return ParsePorts(values, ProtocolTCP)
+	case PortsUDPResource:
+		return ParsePorts(values, ProtocolUDP)
+	}
+	return nil, nil
 }
 
 // FormatPorts writes the ports of one protocol as a PORTS stringSetValue, in order.

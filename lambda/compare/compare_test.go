@@ -192,14 +192,15 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
-// The family is the same on every run and spans what the issue asks for: 3 to 500
-// instances, 1 to 3 zones, with and without DAEMON services, ineligible services, tight
-// capacity and a foreign drain, each with one empty joiner and its event.
+// The family is the same on every run and spans 3 to 500 instances, 1 to 3 zones, with
+// and without DAEMON services, ineligible services, tight capacity, a foreign drain and
+// static host ports or awsvpc interfaces, each with one empty joiner and its event.
 func TestFamily(t *testing.T) {
 	first, again := Family(), Family()
-	if len(first) != 24 {
-		t.Fatalf("%d scenarios, want 8 sizes x 3 skews", len(first))
+	if len(first) != 30 {
+		t.Fatalf("%d scenarios, want 8 sizes x 3 skews and 2 network shapes x 3 sizes", len(first))
 	}
+	networks := map[string]bool{}
 	type features struct{ zones, daemon, ineligible, tight, drained map[any]bool }
 	seen := features{map[any]bool{}, map[any]bool{}, map[any]bool{}, map[any]bool{}, map[any]bool{}}
 	sizes := map[int]bool{}
@@ -240,6 +241,17 @@ func TestFamily(t *testing.T) {
 		for _, s := range skipped {
 			ineligible = ineligible || !strings.HasPrefix(s.Name, "daemon-")
 		}
+		for _, svc := range sc.Cluster.Services() {
+			if len(svc.HostPorts) > 0 {
+				networks["ports"] = true
+				if svc.RunningCount() > len(sc.Cluster.Instances()) {
+					t.Errorf("%s: %s runs %d tasks on a static host port, more than there are instances", sc.Name, svc.Name, svc.RunningCount())
+				}
+			}
+			if svc.TaskSize.ENIs > 0 {
+				networks["awsvpc"] = true
+			}
+		}
 		sizes[active-1] = true
 		seen.zones[len(zones)] = true
 		seen.daemon[daemon] = true
@@ -249,6 +261,9 @@ func TestFamily(t *testing.T) {
 	}
 	if !sizes[3] || !sizes[500] {
 		t.Errorf("sizes %v, want 3 to 500 loaded instances", sizes)
+	}
+	if diff := cmp.Diff(map[string]bool{"ports": true, "awsvpc": true}, networks); diff != "" {
+		t.Errorf("network shapes (-want +got):\n%s", diff)
 	}
 	both := map[any]bool{true: true, false: true}
 	if diff := cmp.Diff(features{map[any]bool{1: true, 2: true, 3: true}, both, both, both, both}, seen, cmp.AllowUnexported(features{})); diff != "" {

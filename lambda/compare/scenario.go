@@ -27,17 +27,26 @@ type Scenario struct {
 	EventTime   time.Time        `json:"-"`
 }
 
+// skew is how unevenly a generated cluster's tasks sit (ct.GenOptions.Skew), named.
+type skew struct {
+	name  string
+	value float64
+}
+
 // Generated scenarios' dimensions.
 var (
 	familySizes = []int{3, 5, 10, 20, 50, 100, 200, 500}
-	familySkews = []struct {
-		name  string
-		value float64
-	}{{"light", 0.2}, {"moderate", 0.5}, {"severe", 0.9}}
+	familySkews = []skew{{"light", 0.2}, {"moderate", 0.5}, {"severe", 0.9}}
+	// familyNetworkSizes are the sizes and skews of the network shapes.
+	familyNetworkSizes = []struct {
+		n    int
+		skew skew
+	}{{5, familySkews[2]}, {20, familySkews[1]}, {100, familySkews[2]}}
 )
 
 // Family generates the scenario family: every size from 3 to 500 instances at light,
-// moderate and severe skew (24 clusters). The other features rotate across them so each
+// moderate and severe skew (24 clusters), and six clusters whose host ports or
+// interfaces bind placement. The other features rotate across them so each
 // size sees several: 1 to 3 zones, a DAEMON service or not, some ineligible services
 // or not, capacity tight or roomy, an instance someone else has drained or not. Eight
 // tasks per instance on average, one service per two instances, one empty joiner.
@@ -59,20 +68,43 @@ func Family() []Scenario {
 				Tight:      k%3 == 2,
 				Drained:    boolInt(k%4 == 1 || k%4 == 2),
 			}
-			c := ct.Generate(o)
-			joiner := c.Instances()[n] // after the loaded ones, before any drained one
-			out = append(out, Scenario{
-				Name:        o.Name,
-				Description: describe(o),
-				Cluster:     c,
-				Sim:         sim.Options{Now: ct.Epoch, TaskStart: sim.DefaultTaskStart, Seed: 1},
-				Event:       ct.JoinEvent(c, joiner, ct.Epoch),
-				EventTime:   ct.Epoch,
-			})
+			out = append(out, generated(o))
+			k++
+		}
+	}
+	// Network shapes: static host ports and awsvpc interfaces that bind placement, at
+	// three sizes, moderate and severe skew.
+	for _, network := range []string{ct.NetworkPorts, ct.NetworkAWSVPC} {
+		for _, size := range familyNetworkSizes {
+			o := ct.GenOptions{
+				Name:      fmt.Sprintf("gen-%03d-%s-%s", size.n, size.skew.name, network),
+				Seed:      uint64(1000 + k),
+				Instances: size.n, Joiners: 1,
+				Zones:    1 + k%3,
+				Services: max(2, size.n/2),
+				Daemons:  k % 2,
+				Tasks:    8 * size.n,
+				Skew:     size.skew.value,
+				Network:  network,
+			}
+			out = append(out, generated(o))
 			k++
 		}
 	}
 	return out
+}
+
+func generated(o ct.GenOptions) Scenario {
+	c := ct.Generate(o)
+	joiner := c.Instances()[o.Instances] // after the loaded ones, before any drained one
+	return Scenario{
+		Name:        o.Name,
+		Description: describe(o),
+		Cluster:     c,
+		Sim:         sim.Options{Now: ct.Epoch, TaskStart: sim.DefaultTaskStart, Seed: 1},
+		Event:       ct.JoinEvent(c, joiner, ct.Epoch),
+		EventTime:   ct.Epoch,
+	}
 }
 
 func boolInt(b bool) int {
@@ -96,6 +128,12 @@ func describe(o ct.GenOptions) string {
 	}
 	if o.Drained > 0 {
 		parts = append(parts, "an instance drained by someone else")
+	}
+	switch o.Network {
+	case ct.NetworkPorts:
+		parts = append(parts, "every third service on a static host port")
+	case ct.NetworkAWSVPC:
+		parts = append(parts, "every other service in awsvpc mode, 7 interfaces per instance")
 	}
 	return strings.Join(parts, ", ")
 }

@@ -20,8 +20,8 @@ func InstanceToAPI(i *cluster.Instance) types.ContainerInstance {
 		StatusReason:         nonEmpty(i.StatusReason),
 		AgentConnected:       i.AgentConnected,
 		RegisteredAt:         timeRef(i.RegisteredAt),
-		RegisteredResources:  resourcesToAPI(i.Registered),
-		RemainingResources:   resourcesToAPI(i.Remaining),
+		RegisteredResources:  resourcesToAPI(i.Registered, i.ReservedPorts),
+		RemainingResources:   resourcesToAPI(i.Remaining, i.UsedPorts()),
 		RunningTasksCount:    int32(i.RunningTasksCount()),
 		PendingTasksCount:    int32(i.PendingTasksCount()),
 		CapacityProviderName: nonEmpty(i.CapacityProviderName),
@@ -51,13 +51,23 @@ func InstanceFromAPI(ci types.ContainerInstance) *cluster.Instance {
 	for _, a := range ci.Attributes {
 		i.SetAttribute(aws.ToString(a.Name), aws.ToString(a.Value)) // the zone too: reads that add no instance to a cluster need it
 	}
+	for _, r := range ci.RegisteredResources {
+		// ECS lists only valid ports; one it could not have sent is left out rather
+		// than failing the read.
+		ports, _ := cluster.ReservedPorts(aws.ToString(r.Name), r.StringSetValue)
+		i.ReservedPorts = append(i.ReservedPorts, ports...)
+	}
 	return i
 }
 
-func resourcesToAPI(r cluster.Resources) []types.Resource {
+// resourcesToAPI lists CPU, MEMORY, PORTS and PORTS_UDP, as ECS does; the model's
+// ENIs are its own.
+func resourcesToAPI(r cluster.Resources, ports []cluster.HostPort) []types.Resource {
 	return []types.Resource{
 		{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: int32(r.CPU)},
 		{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: int32(r.Memory)},
+		{Name: aws.String(cluster.PortsResource), Type: aws.String("STRINGSET"), StringSetValue: cluster.FormatPorts(ports, cluster.ProtocolTCP)},
+		{Name: aws.String(cluster.PortsUDPResource), Type: aws.String("STRINGSET"), StringSetValue: cluster.FormatPorts(ports, cluster.ProtocolUDP)},
 	}
 }
 
@@ -204,7 +214,7 @@ func ServiceFromAPI(sv types.Service) *cluster.Service {
 
 // TaskToAPI is the task as DescribeTasks returns it.
 func TaskToAPI(t *cluster.Task) types.Task {
-	return types.Task{
+	out := types.Task{
 		TaskArn:              aws.String(t.ARN),
 		ClusterArn:           nonEmpty(t.ClusterARN),
 		ContainerInstanceArn: nonEmpty(t.InstanceARN),
@@ -225,6 +235,17 @@ func TaskToAPI(t *cluster.Task) types.Task {
 		StopCode:             types.TaskStopCode(t.StopCode),
 		Version:              t.Version,
 	}
+	if len(t.HostPorts) > 0 {
+		var c types.Container
+		for _, p := range t.HostPorts {
+			c.NetworkBindings = append(c.NetworkBindings, types.NetworkBinding{HostPort: aws.Int32(p.Port), Protocol: types.TransportProtocol(p.Protocol)})
+		}
+		out.Containers = []types.Container{c}
+	}
+	if t.Size.ENIs > 0 {
+		out.Attachments = []types.Attachment{{Type: aws.String(cluster.ENIAttachment), Status: aws.String("ATTACHED")}}
+	}
+	return out
 }
 
 // interner shares equal strings: tens of thousands of tasks carry the same cluster,
@@ -270,32 +291,21 @@ func taskFromAPI(tk types.Task, in interner) (*cluster.Task, error) {
 	if t.Size.Memory, err = cluster.ParseMemory(aws.ToString(tk.Memory)); err != nil {
 		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
 	}
-	if t.Size.CPU == 0 || t.Size.Memory == 0 {
-		// Sizes set per container (common on EC2): the instance reserves their sum,
-		// each container's memoryReservation where set, else its hard memory limit.
-		var sum cluster.Resources
-		for _, c := range tk.Containers {
-			cpu, err := cluster.ParseCPU(aws.ToString(c.Cpu))
-			if err != nil {
-				return nil, fmt.Errorf("task %s: container %s: %w", t.ARN, aws.ToString(c.Name), err)
+	cs := make([]cluster.Container, 0, len(tk.Containers))
+	for _, c := range tk.Containers {
+		mc := cluster.Container{Name: aws.ToString(c.Name), CPU: aws.ToString(c.Cpu), Memory: aws.ToString(c.Memory), MemoryReservation: aws.ToString(c.MemoryReservation)}
+		for _, b := range c.NetworkBindings {
+			if b.HostPort != nil { // a port range binds no port the model knows
+				mc.Bindings = append(mc.Bindings, cluster.Binding{HostPort: *b.HostPort, Protocol: string(b.Protocol)})
 			}
-			mem := aws.ToString(c.MemoryReservation)
-			if mem == "" || mem == "0" {
-				mem = aws.ToString(c.Memory)
-			}
-			m, err := cluster.ParseMemory(mem)
-			if err != nil {
-				return nil, fmt.Errorf("task %s: container %s: %w", t.ARN, aws.ToString(c.Name), err)
-			}
-			sum.CPU += cpu
-			sum.Memory += m
 		}
-		if t.Size.CPU == 0 {
-			t.Size.CPU = sum.CPU
-		}
-		if t.Size.Memory == 0 {
-			t.Size.Memory = sum.Memory
-		}
+		cs = append(cs, mc)
+	}
+	if err := cluster.FromContainers(t, cs); err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
+	}
+	for _, a := range tk.Attachments {
+		cluster.AttachENI(t, aws.ToString(a.Type))
 	}
 	return t, nil
 }

@@ -2,6 +2,7 @@ package ecsclient_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 // The model survives a trip through the SDK's types: what the simulator answers is
 // what the reader rebuilds.
 func TestModelToAPIAndBack(t *testing.T) {
-	for name, c := range map[string]*cluster.Cluster{"headline": ct.Headline(), "mixed": ct.Mixed()} {
+	for name, c := range map[string]*cluster.Cluster{"headline": ct.Headline(), "mixed": ct.Mixed(), "ports": ct.StaticPorts(), "eni": ct.ENIBound()} {
 		t.Run(name, func(t *testing.T) {
 			web := c.Services()[0]
 			web.LoadBalancers = []cluster.LoadBalancer{{TargetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/0123456789abcdef", ContainerName: "web", ContainerPort: 8080}}
@@ -123,4 +124,55 @@ func TestTaskSizedPerContainer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A bridge or host task binds the host ports in its containers' networkBindings; an
+// awsvpc task on an instance takes one of its interfaces and binds none (its ports
+// are on that interface); a Fargate one takes none of an instance's.
+func TestTaskNetworkFromAPI(t *testing.T) {
+	bound := types.Container{Name: aws.String("app"), NetworkBindings: []types.NetworkBinding{
+		{HostPort: aws.Int32(80), ContainerPort: aws.Int32(8080), Protocol: types.TransportProtocolTcp},
+		{HostPortRange: aws.String("9000-9010"), ContainerPortRange: aws.String("9000-9010")},
+	}}
+	eni := types.Attachment{Type: aws.String(cluster.ENIAttachment), Status: aws.String("ATTACHED")}
+	task := func(instance string, as ...types.Attachment) types.Task {
+		return types.Task{TaskArn: aws.String("t"), LastStatus: aws.String("RUNNING"), DesiredStatus: aws.String("RUNNING"),
+			Cpu: aws.String("256"), Memory: aws.String("512"), ContainerInstanceArn: nonEmpty(instance), Containers: []types.Container{bound}, Attachments: as}
+	}
+	type network struct {
+		ENIs  int64
+		Ports []cluster.HostPort
+	}
+	tests := []struct {
+		name string
+		task types.Task
+		want network
+	}{
+		{"bridge", task("ci-1"), network{0, []cluster.HostPort{{Port: 80, Protocol: cluster.ProtocolTCP}}}},
+		{"awsvpc on an instance", task("ci-1", eni), network{1, nil}},
+		{"awsvpc on Fargate", task("", eni), network{0, nil}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ecsclient.TaskFromAPI(tt.task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, network{got.Size.ENIs, got.HostPorts}); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	bad := task("ci-1")
+	bad.Containers = []types.Container{{Name: aws.String("app"), NetworkBindings: []types.NetworkBinding{{HostPort: aws.Int32(-80)}}}}
+	if _, err := ecsclient.TaskFromAPI(bad); err == nil || !strings.Contains(err.Error(), "host port -80") {
+		t.Errorf("a negative host port gave %v, want an error naming it", err)
+	}
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
 }

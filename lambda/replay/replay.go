@@ -36,17 +36,20 @@ const settleLimit = time.Hour
 
 // Result is the outcome of one event (the -json object).
 type Result struct {
-	Event            string    `json:"event"`
-	DeliveredAt      time.Time `json:"deliveredAt"`
-	Trigger          string    `json:"trigger,omitempty"`
-	Decision         string    `json:"decision"`
-	Reason           string    `json:"reason"`
-	DryRun           bool      `json:"dryRun"`
-	COVBefore        float64   `json:"covBefore"`
-	COVPredicted     float64   `json:"covPredicted"`
-	PredictedCOVLow  float64   `json:"predictedCovLow"`
-	PredictedCOVHigh float64   `json:"predictedCovHigh"`
-	COVAfter         float64   `json:"covAfter"`
+	Event       string    `json:"event"`
+	DeliveredAt time.Time `json:"deliveredAt"`
+	Trigger     string    `json:"trigger,omitempty"`
+	// Notes are what the function's read of the cluster had to assume (an instance
+	// type with no known interface limit, say), as it logs them.
+	Notes            []string `json:"notes,omitempty"`
+	Decision         string   `json:"decision"`
+	Reason           string   `json:"reason"`
+	DryRun           bool     `json:"dryRun"`
+	COVBefore        float64  `json:"covBefore"`
+	COVPredicted     float64  `json:"covPredicted"`
+	PredictedCOVLow  float64  `json:"predictedCovLow"`
+	PredictedCOVHigh float64  `json:"predictedCovHigh"`
+	COVAfter         float64  `json:"covAfter"`
 	// The reachable target (cluster.Reach): its COV, the moves to it before, and
 	// the settled cluster's distance to its own.
 	COVFloor            float64        `json:"covFloor"`
@@ -362,7 +365,7 @@ func RunTo(cfg config.Config, snap *snapshot.Snapshot, events []Event, emf io.Wr
 
 		rep := reports[0]
 		r.report = rep
-		r.Trigger, r.Decision, r.Reason = rep.Trigger, rep.Action, rep.Reason
+		r.Trigger, r.Decision, r.Reason, r.Notes = rep.Trigger, rep.Action, rep.Reason, rep.Notes
 		if ev.Cluster != "" && ev.Cluster != snap.Cluster.Name && r.Decision == plan.ActionSkip {
 			// The Lambda would say CLUSTERS; here the real cause is the snapshot.
 			r.Reason = fmt.Sprintf("ignored: the event is for cluster %s, and the snapshot holds %s, the only cluster the replay simulates (capture %s with the snapshot command to replay its events)",

@@ -338,3 +338,25 @@ func TestWriteSettledCluster(t *testing.T) {
 		t.Errorf("replay of the written snapshot: exit %d, %s %s", code, out, errOut)
 	}
 }
+
+// What the function's read had to assume shows in the report: here, instance types
+// whose interface limit it does not know, so their awsvpc tasks are not limited.
+func TestReportShowsWhatTheReadAssumed(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/snapshots/eni.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "s.json")
+	if err := os.WriteFile(path, bytes.ReplaceAll(raw, []byte(`"m5.xlarge"`), []byte(`"x9.huge"`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, nil, "-cluster", path, "../../testdata/events/eni-join.json")
+	want := "note       4 container instance(s) of types the ENI table lacks (x9.huge): their awsvpc tasks are not limited by interfaces"
+	if code != 0 || !strings.Contains(out, want) {
+		t.Errorf("exit %d, stderr %q; stdout lacks %q:\n%s", code, errOut, want, out)
+	}
+	code, out, _ = run(t, nil, "-cluster", "../../testdata/snapshots/eni.json", "../../testdata/events/eni-join.json")
+	if code != 0 || strings.Contains(out, "note ") {
+		t.Errorf("exit %d; a snapshot of known types has notes:\n%s", code, out)
+	}
+}

@@ -31,6 +31,9 @@ func WriteText(w io.Writer, r Result, cfg config.Config) {
 	if r.Trigger != "" {
 		p("trigger    %s", r.Trigger)
 	}
+	for _, n := range r.Notes {
+		p("note       %s", n)
+	}
 	p("decision   %s: %s", strings.ToUpper(r.Decision), r.Reason)
 	for _, pr := range r.Predictions {
 		p("  %s", predictionLine(pr, cfg))

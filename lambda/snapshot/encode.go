@@ -53,8 +53,8 @@ func instanceToJSON(i *cluster.Instance) instanceJSON {
 		Ec2InstanceId:        i.EC2InstanceID,
 		CapacityProviderName: i.CapacityProviderName,
 		Version:              i.Version,
-		RegisteredResources:  resourcesToJSON(i.Registered),
-		RemainingResources:   resourcesToJSON(i.Remaining),
+		RegisteredResources:  resourcesToJSON(i.Registered, i.ReservedPorts),
+		RemainingResources:   resourcesToJSON(i.Remaining, i.UsedPorts()),
 		Status:               i.Status,
 		StatusReason:         i.StatusReason,
 		AgentConnected:       i.AgentConnected,
@@ -68,12 +68,21 @@ func instanceToJSON(i *cluster.Instance) instanceJSON {
 	return j
 }
 
-func resourcesToJSON(r cluster.Resources) []resourceJSON {
+// resourcesToJSON writes CPU and MEMORY, and PORTS and PORTS_UDP where ports are
+// given (ECS lists them on every instance; leaving out empty ones keeps snapshots
+// that never had them as they were). ENIs are the model's own and not written.
+func resourcesToJSON(r cluster.Resources, ports []cluster.HostPort) []resourceJSON {
 	cpu, mem := r.CPU, r.Memory
-	return []resourceJSON{
+	out := []resourceJSON{
 		{Name: "CPU", Type: "INTEGER", IntegerValue: &cpu},
 		{Name: "MEMORY", Type: "INTEGER", IntegerValue: &mem},
 	}
+	for _, k := range []struct{ name, protocol string }{{cluster.PortsResource, cluster.ProtocolTCP}, {cluster.PortsUDPResource, cluster.ProtocolUDP}} {
+		if set := cluster.FormatPorts(ports, k.protocol); len(set) > 0 {
+			out = append(out, resourceJSON{Name: k.name, Type: "STRINGSET", StringSetValue: set})
+		}
+	}
+	return out
 }
 
 func serviceToJSON(s *cluster.Service) serviceJSON {
@@ -129,7 +138,7 @@ func serviceToJSON(s *cluster.Service) serviceJSON {
 }
 
 func taskToJSON(t *cluster.Task) taskJSON {
-	return taskJSON{
+	j := taskJSON{
 		TaskArn:              t.ARN,
 		ClusterArn:           t.ClusterARN,
 		ContainerInstanceArn: t.InstanceARN,
@@ -147,4 +156,16 @@ func taskToJSON(t *cluster.Task) taskJSON {
 		CreatedAt:            timePtr(t.CreatedAt),
 		StartedAt:            timePtr(t.StartedAt),
 	}
+	if len(t.HostPorts) > 0 {
+		c := containerJSON{}
+		for _, p := range t.HostPorts {
+			port := p.Port
+			c.NetworkBindings = append(c.NetworkBindings, networkBindingJSON{HostPort: &port, Protocol: p.Protocol})
+		}
+		j.Containers = []containerJSON{c}
+	}
+	if t.Size.ENIs > 0 {
+		j.Attachments = []attachmentJSON{{Type: cluster.ENIAttachment, Status: "ATTACHED"}}
+	}
+	return j
 }

@@ -92,7 +92,11 @@ func Decode(r io.Reader) (*Snapshot, error) {
 
 	var errs []error
 	for k := range f.ContainerInstances {
-		if err := c.AddInstance(instanceFromJSON(&f.ContainerInstances[k])); err != nil {
+		i, err := instanceFromJSON(&f.ContainerInstances[k])
+		if err == nil {
+			err = c.AddInstance(i)
+		}
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -197,7 +201,7 @@ func simulationFromJSON(s *simulationJSON) (Simulation, error) {
 // ECS lets run (the stop timeout's own maximum is 120 s, a deregistration delay's 3600).
 const maxTimingSeconds = 3600
 
-func instanceFromJSON(j *instanceJSON) *cluster.Instance {
+func instanceFromJSON(j *instanceJSON) (*cluster.Instance, error) {
 	i := &cluster.Instance{
 		ARN:                  j.ContainerInstanceArn,
 		EC2InstanceID:        j.Ec2InstanceId,
@@ -213,10 +217,20 @@ func instanceFromJSON(j *instanceJSON) *cluster.Instance {
 	for _, a := range j.Attributes {
 		i.Attributes = append(i.Attributes, cluster.Attribute{Name: a.Name, Value: a.Value})
 	}
-	return i
+	// The registered ports are those the instance keeps for itself; the remaining ones
+	// add what its tasks bind, which the model takes from the tasks.
+	for _, r := range j.RegisteredResources {
+		ports, err := cluster.ReservedPorts(r.Name, r.StringSetValue)
+		if err != nil {
+			return nil, fmt.Errorf("container instance %s: registered %s: %w", i.ARN, r.Name, err)
+		}
+		i.ReservedPorts = append(i.ReservedPorts, ports...)
+	}
+	return i, nil
 }
 
-// resourcesFromJSON keeps CPU and MEMORY; ports and GPUs are not modelled.
+// resourcesFromJSON keeps CPU and MEMORY; GPUs are not modelled, and ports are read
+// by instanceFromJSON.
 func resourcesFromJSON(rs []resourceJSON) cluster.Resources {
 	var out cluster.Resources
 	for _, r := range rs {
@@ -327,6 +341,22 @@ func taskFromJSON(j *taskJSON) (*cluster.Task, error) {
 	}
 	if t.LastStatus, err = cluster.NormalizeTaskStatus(j.LastStatus, j.DesiredStatus); err != nil {
 		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
+	}
+	cs := make([]cluster.Container, 0, len(j.Containers))
+	for _, c := range j.Containers {
+		mc := cluster.Container{Name: c.Name, CPU: c.Cpu, Memory: c.Memory, MemoryReservation: c.MemoryReservation}
+		for _, b := range c.NetworkBindings {
+			if b.HostPort != nil {
+				mc.Bindings = append(mc.Bindings, cluster.Binding{HostPort: *b.HostPort, Protocol: b.Protocol})
+			}
+		}
+		cs = append(cs, mc)
+	}
+	if err := cluster.FromContainers(t, cs); err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
+	}
+	for _, a := range j.Attachments {
+		cluster.AttachENI(t, a.Type)
 	}
 	return t, nil
 }

@@ -29,6 +29,8 @@ func TestTestdataSnapshots(t *testing.T) {
 		"large":    ct.Large,
 		"lazy":     ct.Lazy,
 		"slow":     ct.SlowHealth,
+		"ports":    ct.StaticPorts,
+		"eni":      ct.ENIBound,
 	} {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -184,6 +186,19 @@ func TestDecodeRejectsContradictions(t *testing.T) {
 			item(m, "tasks", 0)["cpu"] = "1024"
 		}, []string{"its tasks reserve cpu 1024"}},
 		{"unparseable task cpu", func(m map[string]any) { item(m, "tasks", 0)["cpu"] = "lots" }, []string{`task arn:aws:ecs:us-east-1:1:task/demo/t1: invalid cpu "lots"`}},
+		{"negative host port", func(m map[string]any) {
+			item(m, "tasks", 0)["containers"] = []any{map[string]any{"name": "web", "networkBindings": []any{map[string]any{"hostPort": -1, "containerPort": 80}}}}
+		}, []string{"task arn:aws:ecs:us-east-1:1:task/demo/t1: container web: host port -1 is outside 1-65535"}},
+		{"unknown binding protocol", func(m map[string]any) {
+			item(m, "tasks", 0)["containers"] = []any{map[string]any{"name": "web", "networkBindings": []any{map[string]any{"hostPort": 80, "protocol": "sctp"}}}}
+		}, []string{`container web: network binding protocol "sctp" is neither tcp nor udp`}},
+		{"unparseable container memory", func(m map[string]any) {
+			item(m, "tasks", 0)["containers"] = []any{map[string]any{"name": "web", "memoryReservation": "half"}}
+		}, []string{`container web: invalid memory "half"`}},
+		{"registered ports that are not ports", func(m map[string]any) {
+			i := item(m, "containerInstances", 0)
+			i["registeredResources"] = append(i["registeredResources"].([]any), map[string]any{"name": "PORTS", "type": "STRINGSET", "stringSetValue": []any{"22", "ssh", "70000"}})
+		}, []string{`container instance arn:aws:ecs:us-east-1:1:container-instance/demo/i1: registered PORTS: port "ssh" is not a number`, "host port 70000 is outside 1-65535"}},
 		{"stopping task", func(m map[string]any) { item(m, "tasks", 0)["desiredStatus"] = "STOPPED" }, []string{"desiredStatus \"STOPPED\""}},
 		{"bad timestamp", func(m map[string]any) { item(m, "containerInstances", 0)["registeredAt"] = "yesterday" }, []string{"neither ISO 8601 nor epoch"}},
 		{"bad simulation knob", func(m map[string]any) { m["simulation"] = map[string]any{"taskStartSeconds": 0} }, []string{"taskStartSeconds 0 outside 1-3600"}},
@@ -228,9 +243,58 @@ func TestDecodeRejectsContradictions(t *testing.T) {
 	}
 }
 
+// DescribeTasks gives a task's containers and attachments: sizes set per container
+// (memoryReservation where set), the host ports they bind, and an awsvpc task's
+// interface, whose container ports bind no host port.
+func TestDecodeContainersPortsAndInterfaces(t *testing.T) {
+	doc := `{"clusterName": "demo",
+	  "containerInstances": [{"containerInstanceArn": "arn:aws:ecs:us-east-1:1:container-instance/demo/i1", "status": "ACTIVE", "agentConnected": true,
+	    "attributes": [{"name": "ecs.instance-type", "value": "m5.xlarge"}],
+	    "registeredResources": [{"name": "CPU", "type": "INTEGER", "integerValue": 2048}, {"name": "MEMORY", "type": "INTEGER", "integerValue": 4096},
+	      {"name": "PORTS", "type": "STRINGSET", "stringSetValue": ["22", "2375"]}, {"name": "PORTS_UDP", "type": "STRINGSET", "stringSetValue": []}],
+	    "remainingResources": [{"name": "CPU", "type": "INTEGER", "integerValue": 1536}, {"name": "MEMORY", "type": "INTEGER", "integerValue": 3200},
+	      {"name": "PORTS", "type": "STRINGSET", "stringSetValue": ["22", "2375", "80", "53"]}]}],
+	  "services": [{"serviceArn": "arn:aws:ecs:us-east-1:1:service/demo/web", "serviceName": "web", "desiredCount": 1},
+	    {"serviceArn": "arn:aws:ecs:us-east-1:1:service/demo/api", "serviceName": "api", "desiredCount": 1}],
+	  "tasks": [
+	    {"taskArn": "arn:aws:ecs:us-east-1:1:task/demo/t1", "containerInstanceArn": "arn:aws:ecs:us-east-1:1:container-instance/demo/i1",
+	     "group": "service:web", "lastStatus": "RUNNING", "desiredStatus": "RUNNING",
+	     "containers": [{"name": "web", "cpu": "128", "memory": "256", "networkBindings": [{"hostPort": 80, "containerPort": 8080, "protocol": "tcp"}]},
+	       {"name": "dns", "cpu": "128", "memory": "512", "memoryReservation": "128", "networkBindings": [{"hostPort": 53, "containerPort": 53, "protocol": "udp"}, {"containerPortRange": "9000-9010"}]}]},
+	    {"taskArn": "arn:aws:ecs:us-east-1:1:task/demo/t2", "containerInstanceArn": "arn:aws:ecs:us-east-1:1:container-instance/demo/i1",
+	     "group": "service:api", "lastStatus": "RUNNING", "desiredStatus": "RUNNING", "cpu": "256", "memory": "512",
+	     "attachments": [{"type": "ElasticNetworkInterface", "status": "ATTACHED"}],
+	     "containers": [{"name": "api", "networkBindings": [{"hostPort": 8080, "containerPort": 8080}]}]}]}`
+	s, err := snapshot.Decode(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Cluster
+	type task struct {
+		Size  cluster.Resources
+		Ports []cluster.HostPort
+	}
+	tcp := func(p int32) cluster.HostPort { return cluster.HostPort{Port: p, Protocol: cluster.ProtocolTCP} }
+	got := []any{
+		task{c.Task("t1").Size, c.Task("t1").HostPorts},
+		task{c.Task("t2").Size, c.Task("t2").HostPorts},
+		c.Instance("i1").ReservedPorts,
+		c.Instance("i1").Remaining,
+	}
+	want := []any{
+		task{cluster.Resources{CPU: 256, Memory: 384}, []cluster.HostPort{tcp(80), {Port: 53, Protocol: cluster.ProtocolUDP}}},
+		task{cluster.Resources{CPU: 256, Memory: 512, ENIs: 1}, nil},
+		[]cluster.HostPort{tcp(22), tcp(2375)},
+		cluster.Resources{CPU: 1536, Memory: 3200, ENIs: 2}, // m5.xlarge: 3 interfaces for tasks, 1 taken
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func TestRoundTrip(t *testing.T) {
 	five, zero := 5*time.Second, time.Duration(0)
-	for name, c := range map[string]*cluster.Cluster{"headline": ct.Headline(), "mixed": ct.Mixed()} {
+	for name, c := range map[string]*cluster.Cluster{"headline": ct.Headline(), "mixed": ct.Mixed(), "ports": ct.StaticPorts(), "eni": ct.ENIBound()} {
 		t.Run(name, func(t *testing.T) {
 			web := c.Services()[0]
 			web.LoadBalancers = []cluster.LoadBalancer{{TargetGroupARN: "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/web/0123456789abcdef", ContainerName: "web", ContainerPort: 8080}}

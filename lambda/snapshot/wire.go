@@ -54,11 +54,12 @@ type instanceJSON struct {
 }
 
 type resourceJSON struct {
-	Name         string   `json:"name"`
-	Type         string   `json:"type"`
-	IntegerValue *int64   `json:"integerValue,omitempty"`
-	LongValue    *int64   `json:"longValue,omitempty"`
-	DoubleValue  *float64 `json:"doubleValue,omitempty"`
+	Name           string   `json:"name"`
+	Type           string   `json:"type"`
+	IntegerValue   *int64   `json:"integerValue,omitempty"`
+	LongValue      *int64   `json:"longValue,omitempty"`
+	DoubleValue    *float64 `json:"doubleValue,omitempty"`
+	StringSetValue []string `json:"stringSetValue,omitempty"`
 }
 
 type attributeJSON struct {
@@ -166,6 +167,29 @@ type taskJSON struct {
 	Version              int64  `json:"version,omitempty"`
 	CreatedAt            *Time  `json:"createdAt,omitempty"`
 	StartedAt            *Time  `json:"startedAt,omitempty"`
+	// Containers carry the sizes of tasks sized per container and the host ports
+	// their containers bind; Attachments an awsvpc task's interface.
+	Containers  []containerJSON  `json:"containers,omitempty"`
+	Attachments []attachmentJSON `json:"attachments,omitempty"`
+}
+
+type containerJSON struct {
+	Name              string               `json:"name,omitempty"`
+	Cpu               string               `json:"cpu,omitempty"`
+	Memory            string               `json:"memory,omitempty"`
+	MemoryReservation string               `json:"memoryReservation,omitempty"`
+	NetworkBindings   []networkBindingJSON `json:"networkBindings,omitempty"`
+}
+
+type networkBindingJSON struct {
+	HostPort      *int32 `json:"hostPort,omitempty"`
+	ContainerPort *int32 `json:"containerPort,omitempty"`
+	Protocol      string `json:"protocol,omitempty"`
+}
+
+type attachmentJSON struct {
+	Type   string `json:"type"`
+	Status string `json:"status,omitempty"`
 }
 
 // Time is a timestamp as the AWS CLI shows it. It decodes CLI v2's ISO 8601 strings

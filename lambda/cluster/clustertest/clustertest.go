@@ -67,6 +67,19 @@ func CapacityProvider(name string) InstanceOpt {
 	return func(i *cluster.Instance) { i.CapacityProviderName = name }
 }
 
+// AMIReservedPorts are the TCP host ports the ECS-optimized AMI registers as its own:
+// ssh, the Docker daemon and the agent's introspection.
+var AMIReservedPorts = []int32{22, 2375, 2376, 51678, 51679}
+
+// ReservedPorts registers TCP host ports the instance keeps for itself.
+func ReservedPorts(ports ...int32) InstanceOpt {
+	return func(i *cluster.Instance) {
+		for _, p := range ports {
+			i.ReservedPorts = append(i.ReservedPorts, cluster.HostPort{Port: p, Protocol: cluster.ProtocolTCP})
+		}
+	}
+}
+
 // Instance adds an ACTIVE, connected instance in zone with 2048 CPU and 4096 MiB.
 func (b *Builder) Instance(zone string, opts ...InstanceOpt) *cluster.Instance {
 	b.nInst++

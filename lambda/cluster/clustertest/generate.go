@@ -34,7 +34,20 @@ type GenOptions struct {
 	// Drained adds empty instances that someone else has set DRAINING (maintenance):
 	// a rebalancer must leave them so.
 	Drained int
+	// Network puts some services in a network mode that binds placement (NetworkPorts,
+	// NetworkAWSVPC); empty, none.
+	Network string
 }
+
+// Network shapes of a generated cluster.
+const (
+	// NetworkPorts gives every third service a static host port (bridge mode): at most
+	// one of its tasks per instance, and at most two thirds as many as instances.
+	NetworkPorts = "ports"
+	// NetworkAWSVPC puts every other service in awsvpc mode on m5.4xlarge instances,
+	// seven interfaces each without trunking: the skewed instances run out of them.
+	NetworkAWSVPC = "awsvpc"
+)
 
 // Generate builds the cluster GenOptions describes.
 func Generate(o GenOptions) *cluster.Cluster {
@@ -59,11 +72,21 @@ func Generate(o GenOptions) *cluster.Cluster {
 		if k == o.Services-1 {
 			desired = max(2, remaining)
 		}
+		ported := o.Network == NetworkPorts && k%3 == 0
+		if ported {
+			desired = min(desired, max(1, o.Instances*2/3))
+		}
 		remaining -= desired
 		cpu := int64(128 << rng.IntN(3))
 		opts := []ServiceOpt{Desired(int32(desired)), TaskSize(cpu, cpu*2)}
-		if k%3 == 1 {
+		if k%3 == 1 || ported {
 			opts = append(opts, Placement("spread", "instanceId"))
+		}
+		switch {
+		case ported:
+			opts = append(opts, HostPorts(int32(8000+k)))
+		case o.Network == NetworkAWSVPC && k%2 == 0:
+			opts = append(opts, AWSVPC())
 		}
 		kind := -1
 		if o.Ineligible && k%5 == 4 {
@@ -91,14 +114,17 @@ func Generate(o GenOptions) *cluster.Cluster {
 	perCPU := int64(math.Ceil(float64(demand.CPU)/float64(n)*headroom*(1+2*o.Skew))) + 64*int64(o.Daemons)
 	size := cluster.Resources{CPU: roundUp(max(perCPU, 1024), 1024), Memory: roundUp(max(perCPU*2, 2048), 1024)}
 
+	shape := []InstanceOpt{Resources(size.CPU, size.Memory)}
+	if o.Network == NetworkAWSVPC {
+		shape = append(shape, Attr(cluster.InstanceTypeAttribute, "m5.4xlarge"))
+	}
 	var loaded []*cluster.Instance
 	for k := range o.Instances {
-		loaded = append(loaded, b.Instance(zones[k%len(zones)], Resources(size.CPU, size.Memory)))
+		loaded = append(loaded, b.Instance(zones[k%len(zones)], shape...))
 	}
 	var joiners []*cluster.Instance
 	for k := range o.Joiners {
-		joiners = append(joiners, b.Instance(zones[(o.Instances+k)%len(zones)], Resources(size.CPU, size.Memory),
-			RegisteredAt(Epoch.Add(-time.Minute))))
+		joiners = append(joiners, b.Instance(zones[(o.Instances+k)%len(zones)], append(shape, RegisteredAt(Epoch.Add(-time.Minute)))...))
 	}
 
 	// Weighted choice: weight falls off with the instance's age rank as skew grows.
@@ -116,7 +142,7 @@ func Generate(o GenOptions) *cluster.Cluster {
 			k := sort.SearchFloat64s(cum, rng.Float64()*total)
 			for probe := range len(loaded) {
 				i := loaded[(k+probe)%len(loaded)]
-				if i.Remaining.Fits(p.svc.TaskSize.Add(daemonRoom)) {
+				if i.Remaining.Fits(p.svc.TaskSize.Add(daemonRoom)) && i.PortsFree(p.svc.HostPorts) {
 					b.Tasks(p.svc, i, 1)
 					placed++
 					break
@@ -139,7 +165,7 @@ func Generate(o GenOptions) *cluster.Cluster {
 		}
 	}
 	for k := range o.Drained {
-		b.Instance(zones[k%len(zones)], Resources(size.CPU, size.Memory), Status(cluster.StatusDraining))
+		b.Instance(zones[k%len(zones)], append(shape, Status(cluster.StatusDraining))...)
 	}
 	return must(b)
 }

@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
@@ -153,6 +154,66 @@ func SlowHealth() *cluster.Cluster {
 				t.CreatedAt = t.StartedAt.Add(-s.observed)
 			}
 		}
+	}
+	return must(b)
+}
+
+// StaticPorts is a cluster in bridge network mode where host ports bind placement:
+// web maps static host ports 80 and 443, so it runs one task per instance and a
+// 100 %/200 % deployment of it can start new tasks only where no task binds them (the
+// joiner, then wherever an old task has stopped); node-exporter is a daemon in host
+// mode on 9100; api and worker map dynamic ports and go anywhere. Every instance keeps
+// the ECS-optimized AMI's own ports.
+func StaticPorts() *cluster.Cluster {
+	b := New("ports")
+	opts := append(slices.Clone(xlarge), ReservedPorts(AMIReservedPorts...))
+	var loaded []*cluster.Instance
+	for _, z := range []string{"us-east-1a", "us-east-1b", "us-east-1c"} {
+		loaded = append(loaded, b.Instance(z, opts...))
+	}
+	joiner := b.Instance("us-east-1a", append(opts, RegisteredAt(Epoch.Add(-time.Minute)))...)
+	spread := Placement("spread", cluster.FieldInstanceID)
+	web := b.Service("web", Desired(3), spread, TaskSize(512, 1024), HostPorts(80, 443))
+	api := b.Service("api", Desired(12), spread, TaskSize(256, 512))
+	worker := b.Service("worker", Desired(6), spread, TaskSize(256, 1024), Deploy(50, 200))
+	exporter := b.Service("node-exporter", Daemon(), Desired(4), TaskSize(64, 128), HostPorts(9100))
+	for _, i := range loaded {
+		b.Tasks(web, i, 1)
+		b.Tasks(api, i, 4)
+		b.Tasks(worker, i, 2)
+	}
+	for _, i := range append(loaded, joiner) {
+		b.Tasks(exporter, i, 1)
+	}
+	return must(b)
+}
+
+// ENIBound is a cluster in awsvpc network mode where elastic network interfaces bind
+// placement: m5.xlarge instances take three awsvpc tasks each (four interfaces less
+// the primary, no trunking), and the three loaded ones run three each (api's two and
+// web's one), so only the joiner has interfaces free; worker and the log router are in
+// bridge mode and need none.
+func ENIBound() *cluster.Cluster {
+	b := New("eni")
+	m5 := []InstanceOpt{Resources(4096, 15680), Attr(cluster.InstanceTypeAttribute, "m5.xlarge"), CapacityProvider("eni-asg")}
+	var loaded []*cluster.Instance
+	for _, z := range []string{"us-east-1a", "us-east-1b", "us-east-1c"} {
+		loaded = append(loaded, b.Instance(z, m5...))
+	}
+	joiner := b.Instance("us-east-1b", append(m5, RegisteredAt(Epoch.Add(-time.Minute)))...)
+	spread := Placement("spread", cluster.FieldInstanceID)
+	azSpread := Placement("spread", cluster.FieldZone, "spread", cluster.FieldInstanceID)
+	api := b.Service("api", Desired(6), azSpread, TaskSize(512, 1024), AWSVPC())
+	web := b.Service("web", Desired(3), azSpread, TaskSize(256, 512), AWSVPC())
+	worker := b.Service("worker", Desired(9), spread, TaskSize(256, 512))
+	logs := b.Service("log-router", Daemon(), Desired(4), TaskSize(128, 256))
+	for _, i := range loaded {
+		b.Tasks(api, i, 2)
+		b.Tasks(web, i, 1)
+		b.Tasks(worker, i, 3)
+	}
+	for _, i := range append(loaded, joiner) {
+		b.Tasks(logs, i, 1)
 	}
 	return must(b)
 }
