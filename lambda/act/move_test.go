@@ -190,6 +190,22 @@ func TestMoveStartsFirstAndStopsTheChosenTask(t *testing.T) {
 	}
 }
 
+// ECS reports no interfaces left on an instance, and the actor's read of instances
+// has no tasks to count them by: an awsvpc service's move is checked for CPU and
+// memory, not refused for interfaces the read cannot see (the plan counted them).
+func TestMoveOfAnAWSVPCService(t *testing.T) {
+	w := newMoveWorld(t)
+	m := w.webMove(1)
+	m[0].Size.ENIs = 1
+	res, err := w.actor(nil).Move(w.ctx(t, 14*time.Minute), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[0]; r.Moved != 1 {
+		t.Errorf("result %+v, want one task moved", r)
+	}
+}
+
 // Invariant 11: the actor checks every limit itself, whatever the plan says, and
 // refuses with an error a caller can tell apart, before any mutating call.
 func TestMoveRefusesWhatBreaksALimit(t *testing.T) {
