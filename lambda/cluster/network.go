@@ -105,11 +105,10 @@ func FromContainers(t *Task, cs []Container) error {
 	return nil
 }
 
-// AttachENI counts the interface of an awsvpc task that DescribeTasks lists with an
-// attachment of type attachmentType: one on its container instance. Fargate tasks
-// have one too, but not on an instance.
-// The task's container ports are then on its own interface, not the instance's, so
-// it binds no host port: call it after FromContainers.
+// AttachENI reads one of a described task's attachments. An ElasticNetworkInterface
+// attachment makes it an awsvpc task: it takes one interface of its container instance
+// (a Fargate task's is not an instance's), and its container ports are on that
+// interface, so it binds no host port. Call it after FromContainers.
 func AttachENI(t *Task, attachmentType string) {
 	if attachmentType != ENIAttachment {
 		return
