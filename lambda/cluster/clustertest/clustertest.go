@@ -67,9 +67,9 @@ func CapacityProvider(name string) InstanceOpt {
 	return func(i *cluster.Instance) { i.CapacityProviderName = name }
 }
 
-// AMIReservedPorts are the TCP host ports the ECS-optimized AMI registers as its own:
-// ssh, the Docker daemon and the agent's introspection.
-var AMIReservedPorts = []int32{22, 2375, 2376, 51678, 51679}
+// AMIPorts registers the TCP host ports the ECS-optimized AMI keeps as its own: ssh,
+// the Docker daemon and the agent's introspection.
+func AMIPorts() InstanceOpt { return ReservedPorts(22, 2375, 2376, 51678, 51679) }
 
 // ReservedPorts registers TCP host ports the instance keeps for itself.
 func ReservedPorts(ports ...int32) InstanceOpt {

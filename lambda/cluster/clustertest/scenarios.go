@@ -166,7 +166,7 @@ func SlowHealth() *cluster.Cluster {
 // the ECS-optimized AMI's own ports.
 func StaticPorts() *cluster.Cluster {
 	b := New("ports")
-	opts := append(slices.Clone(xlarge), ReservedPorts(AMIReservedPorts...))
+	opts := append(slices.Clone(xlarge), AMIPorts())
 	var loaded []*cluster.Instance
 	for _, z := range []string{"us-east-1a", "us-east-1b", "us-east-1c"} {
 		loaded = append(loaded, b.Instance(z, opts...))
