@@ -126,9 +126,6 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 		s := ecsclient.ServiceFromAPI(byName[m.Service])
 		_, maxTotal := s.HealthyBounds()
 		size := m.Size
-		// ECS reports no interfaces left per instance, and this read has no tasks to
-		// count them by: the plan's full read counted them; here CPU and memory.
-		size.ENIs = 0
 		if int(s.DesiredCount)+m.Count > maxTotal {
 			refuse(k, fmt.Errorf("%w: %d + %d tasks above %d%% of %d", ErrNoRoom, s.DesiredCount, m.Count, s.MaximumPercent, s.DesiredCount))
 			continue

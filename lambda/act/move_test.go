@@ -191,8 +191,8 @@ func TestMoveStartsFirstAndStopsTheChosenTask(t *testing.T) {
 }
 
 // ECS reports no interfaces left on an instance, and the actor's read of instances
-// has no tasks to count them by: an awsvpc service's move is checked for CPU and
-// memory, not refused for interfaces the read cannot see (the plan counted them).
+// has no tasks to count them by: an awsvpc service's move is not refused for
+// interfaces that read cannot see (the plan's full read counted them).
 func TestMoveOfAnAWSVPCService(t *testing.T) {
 	w := newMoveWorld(t)
 	m := w.webMove(1)

@@ -34,7 +34,9 @@ func InstanceToAPI(i *cluster.Instance) types.ContainerInstance {
 }
 
 // InstanceFromAPI builds the model of a described container instance. Its task
-// counters come from the tasks added to the cluster afterwards.
+// counters come from the tasks added to the cluster afterwards. ECS reports no
+// interface count, so an instance read on its own is not limited by interfaces; a
+// read of the whole cluster counts them from its tasks (Cluster.DeriveUnreported).
 func InstanceFromAPI(ci types.ContainerInstance) *cluster.Instance {
 	i := &cluster.Instance{
 		ARN:                  aws.ToString(ci.ContainerInstanceArn),
@@ -48,6 +50,7 @@ func InstanceFromAPI(ci types.ContainerInstance) *cluster.Instance {
 		CapacityProviderName: aws.ToString(ci.CapacityProviderName),
 		Version:              ci.Version,
 	}
+	i.Registered.ENIs, i.Remaining.ENIs = cluster.NoENILimit, cluster.NoENILimit
 	for _, a := range ci.Attributes {
 		i.SetAttribute(aws.ToString(a.Name), aws.ToString(a.Value)) // the zone too: reads that add no instance to a cluster need it
 	}
