@@ -140,12 +140,24 @@ func satisfies(i *Instance, s *Service, cons []constraint) bool {
 // rule would keep favouring the oldest instances, where load piles up). rnd(n) returns
 // a number in [0, n). It returns nil when no instance can take the task.
 func (c *Cluster) Place(s *Service, size Resources, rnd func(n int) int) (*Instance, error) {
+	return c.PlaceInZone(s, size, "", rnd)
+}
+
+// PlaceInZone is Place among the instances in zone only (all of them for ""), as ECS's
+// zone rebalancing places a task in the zone that has the fewest.
+func (c *Cluster) PlaceInZone(s *Service, size Resources, zone string, rnd func(n int) int) (*Instance, error) {
 	// A prediction places thousands of tasks among up to 5,000 instances: the candidate
 	// list is narrowed in place in a buffer the cluster keeps for it.
 	cands, err := c.hosts(c.placing[:0], s, size, true)
 	c.placing = cands
-	if err != nil || len(cands) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	if zone != "" {
+		cands = slices.DeleteFunc(cands, func(i *Instance) bool { return i.Zone != zone })
+	}
+	if len(cands) == 0 {
+		return nil, nil
 	}
 	for _, ps := range s.EffectivePlacement() {
 		if len(cands) == 1 {

@@ -32,6 +32,9 @@ type Mark struct {
 	stats     Stats
 	faults    FaultFunc
 	tags      []cluster.Tag
+	zoneMoves map[*cluster.Service]*zoneMove
+	zoneWait  map[*cluster.Service]string
+	zones     []string
 }
 
 // Checkpoint marks the simulation's state for Rollback; checkpoints nest. Contexts made
@@ -61,6 +64,9 @@ func (s *Sim) Checkpoint() Mark {
 		tags:      s.clusterTags, // replaced, never edited in place
 
 		deadlines: s.deadlines,
+		zoneMoves: cloneMoves(s.zoneMoves),
+		zoneWait:  maps.Clone(s.zoneWait),
+		zones:     s.zones, // replaced, never edited in place
 	}
 	s.deadlines = nil
 	return m
@@ -82,4 +88,16 @@ func (s *Sim) Rollback(m Mark) {
 	s.calls = s.calls[:m.calls]
 	s.eventLog = s.eventLog[:m.events]
 	s.counts, s.stats, s.faults, s.clusterTags = m.counts, m.stats, m.faults, m.tags
+	s.zoneMoves, s.zoneWait, s.zones = m.zoneMoves, m.zoneWait, m.zones
+}
+
+// cloneMoves copies the zone moves and what each points to: a move's task is set and
+// cleared in place.
+func cloneMoves(ms map[*cluster.Service]*zoneMove) map[*cluster.Service]*zoneMove {
+	out := make(map[*cluster.Service]*zoneMove, len(ms))
+	for svc, m := range ms {
+		c := *m
+		out[svc] = &c
+	}
+	return out
 }

@@ -29,6 +29,9 @@ func (s *Sim) step(svc *cluster.Service) {
 	}
 	s.refreshDeployments(svc)
 	s.checkBelowMinHealthy(svc)
+	if !svc.IsDaemon() && !unfinished && earliest.IsZero() {
+		s.rebalanceZones(svc) // ECS looks at the zones of a steady service
+	}
 
 	for t := range svc.EachTask() { // the minimum: order does not matter
 		if at, ok := s.readyAt[t]; ok && (earliest.IsZero() || at.Before(earliest)) {
@@ -93,7 +96,11 @@ func (s *Sim) isOld(svc *cluster.Service, t *cluster.Task) bool {
 // what ECS does there on EC2 is not documented.
 func (s *Sim) replicaStep(svc *cluster.Service) (unfinished bool, protectedUntil time.Time) {
 	var keepRunning, keepPending, oldRunning []*cluster.Task
+	surge := s.zoneMoveTask(svc) // a zone move's task, above the desired count until it is RUNNING
 	for _, t := range svc.Tasks() {
+		if t == surge {
+			continue
+		}
 		switch old := s.isOld(svc, t); {
 		case old && t.LastStatus == cluster.TaskPending:
 			s.stopTask(t, "Task superseded before it started")
@@ -112,6 +119,19 @@ func (s *Sim) replicaStep(svc *cluster.Service) (unfinished bool, protectedUntil
 		// so their old tasks here are a drain's; on EC2 they drain with the default
 		// percents, 100 % and 200 %, whatever their own (SDK, DeploymentConfiguration).
 		minHealthy, maxTotal = desired, 2*desired
+	}
+	surging := 0
+	switch {
+	case surge == nil:
+	case surge.LastStatus == cluster.TaskPending:
+		surging = 1 // counted against the maximum only
+	case len(keepRunning)+len(keepPending) >= desired:
+		keepRunning = append(s.finishZoneMove(svc, keepRunning), surge)
+	default:
+		// The service lost a task while the move was under way: the moved task takes
+		// its place, and there is nothing to stop.
+		s.zoneMoves[svc].task = nil
+		keepRunning = append(keepRunning, surge)
 	}
 
 	// Scale-in: a lowered desired count stops the surplus at once, PENDING first, and
@@ -165,12 +185,12 @@ func (s *Sim) replicaStep(svc *cluster.Service) (unfinished bool, protectedUntil
 
 	// Start replacements up to the maximum.
 	need := desired - len(keepRunning) - len(keepPending)
-	room := maxTotal - (len(keepRunning) + len(keepPending) + oldLeft)
+	room := maxTotal - (len(keepRunning) + len(keepPending) + oldLeft + surging)
 	started := 0
 	var placer *cluster.Placer // the wave's tasks one after another, reading the instances once
 	for ; started < min(need, room); started++ {
 		if svc.OnFargate() {
-			if !s.startTaskOn(svc, nil) {
+			if s.startTaskOn(svc, nil) == nil {
 				break
 			}
 			continue
@@ -267,7 +287,7 @@ func (s *Sim) daemonStep(svc *cluster.Service) bool {
 			current++
 		}
 		if current == 0 {
-			if !s.startTaskOn(svc, i) {
+			if s.startTaskOn(svc, i) == nil {
 				unfinished = true
 			}
 		}
@@ -304,12 +324,12 @@ func (s *Sim) startTaskAt(svc *cluster.Service, p *cluster.Placer) bool {
 		s.logEvent(svc, fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements.", svc.Name))
 		return false
 	}
-	return s.startTaskOn(svc, i)
+	return s.startTaskOn(svc, i) != nil
 }
 
-// startTaskOn starts a PENDING task of svc on i (nil: Fargate). It checks that the task
-// fits, which daemon placement needs.
-func (s *Sim) startTaskOn(svc *cluster.Service, i *cluster.Instance) bool {
+// startTaskOn starts a PENDING task of svc on i (nil: Fargate) and returns it, nil when
+// it cannot start. It checks that the task fits, which daemon placement needs.
+func (s *Sim) startTaskOn(svc *cluster.Service, i *cluster.Instance) *cluster.Task {
 	t := &cluster.Task{
 		ARN:           fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/%s", s.c.Region, s.c.Account, s.c.Name, s.hex(32)),
 		ClusterARN:    s.c.ARN,
@@ -331,7 +351,7 @@ func (s *Sim) startTaskOn(svc *cluster.Service, i *cluster.Instance) bool {
 	}
 	if i != nil {
 		if !i.Remaining.Fits(t.Size) || !i.PortsFree(t.HostPorts) {
-			return false
+			return nil
 		}
 		t.InstanceARN = i.ARN
 		t.AvailabilityZone = i.Zone
@@ -342,11 +362,11 @@ func (s *Sim) startTaskOn(svc *cluster.Service, i *cluster.Instance) bool {
 	}
 	if err := s.c.StartTask(t); err != nil {
 		s.logEvent(svc, err.Error())
-		return false
+		return nil
 	}
 	s.readyAt[t] = s.now.Add(s.startOf(svc))
 	s.stats.TasksStarted++
-	return true
+	return t
 }
 
 // stopTask stops t as the scheduler and StopTask do: gracefully. A task that was
@@ -381,6 +401,9 @@ func (s *Sim) stop(t *cluster.Task, reason string, keep time.Duration) {
 	// Even a stop that frees nothing yet can unblock a stalled service: a daemon
 	// waiting for the replicas to leave a draining instance.
 	s.wakeStalled()
+	if keep == 0 && inst != nil {
+		s.wakeZoneWaiters(inst.Zone)
+	}
 }
 
 // wakeStalled gives every stalled service another look now: something changed that may
@@ -416,6 +439,7 @@ func (s *Sim) instanceChanged(i *cluster.Instance) {
 			s.schedule(svc, s.now)
 		}
 	}
+	s.zonesChanged(i)
 	s.wakeStalled()
 }
 

@@ -91,6 +91,13 @@ type Sim struct {
 	eventLog   []Event
 	// clusterTags are the cluster's own tags (a snapshot has none).
 	clusterTags []cluster.Tag
+
+	// ECS's zone rebalancing (zones.go): the moves under way, the services waiting for
+	// room in a zone, and the zones of the schedulable instances (nil: not known yet).
+	zoneMoves     map[*cluster.Service]*zoneMove
+	zoneWait      map[*cluster.Service]string
+	zones         []string
+	anyRebalances bool
 }
 
 // New simulates c, which the simulator takes over: read it through View. To give c
@@ -126,9 +133,12 @@ func New(c *cluster.Cluster, o Options) *Sim {
 		below:     map[*cluster.Service]bool{},
 
 		raisedFrom: map[*cluster.Service]int32{},
+		zoneMoves:  map[*cluster.Service]*zoneMove{},
+		zoneWait:   map[*cluster.Service]string{},
 	}
 	for _, svc := range c.Services() {
 		s.timing[svc] = s.estimateTiming(svc)
+		s.anyRebalances = s.anyRebalances || rebalancesZones(svc)
 	}
 	for _, t := range c.AllTasks() {
 		if t.LastStatus == cluster.TaskPending {
@@ -142,7 +152,7 @@ func New(c *cluster.Cluster, o Options) *Sim {
 		if s.isBelowMinHealthy(svc) {
 			s.below[svc] = true
 		}
-		if steady(svc) {
+		if steady(svc) && !s.needsZoneMove(svc) {
 			s.queue.seq++ // its place, should it be scheduled before the clock moves
 			s.firstLook[svc] = s.queue.seq
 			continue

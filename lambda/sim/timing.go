@@ -89,6 +89,7 @@ func (s *Sim) releaseDue() {
 	for n < len(s.holds) && !s.holds[n].until.After(s.now) {
 		h := &s.holds[n]
 		s.c.ReleaseResources(h.inst, h.size, h.ports)
+		s.wakeZoneWaiters(h.inst.Zone)
 		n++
 	}
 	if n == 0 {

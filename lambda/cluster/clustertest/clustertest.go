@@ -191,6 +191,19 @@ func LoadBalanced(grace time.Duration) ServiceOpt {
 	}
 }
 
+// ZoneRebalancing sets availabilityZoneRebalancing ENABLED: ECS moves the service's
+// tasks between zones by itself once it is steady.
+func ZoneRebalancing() ServiceOpt {
+	return func(s *cluster.Service) { s.AvailabilityZoneRebalancing = cluster.ZoneRebalancingEnabled }
+}
+
+// ClassicLB registers the service's tasks with a Classic Load Balancer.
+func ClassicLB() ServiceOpt {
+	return func(s *cluster.Service) {
+		s.LoadBalancers = []cluster.LoadBalancer{{LoadBalancerName: s.Name, ContainerName: s.Name, ContainerPort: 8080}}
+	}
+}
+
 // Tag adds a tag.
 func Tag(key, value string) ServiceOpt {
 	return func(s *cluster.Service) { s.Tags = append(s.Tags, cluster.Tag{Key: key, Value: value}) }
