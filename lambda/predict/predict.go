@@ -86,7 +86,7 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 		d.Reason = fmt.Sprintf("COV %.2f%% is within %.1f points of %.2f%%, the lowest the services' own placement allows", cov, plan.FloorMargin, d.COVFloor)
 		return d
 	case idle.COVHigh <= d.Goal:
-		d.Reason = fmt.Sprintf("the cluster reaches the goal %.4g%% by itself (deployments in flight): predicted COV %s without acting", d.Goal, idle.COVText())
+		d.Reason = fmt.Sprintf("the cluster reaches the goal %.4g%% by itself (deployments in flight, or ECS's own zone rebalancing): predicted COV %s without acting", d.Goal, idle.COVText())
 		return d
 	}
 	strategies := []string{cfg.Strategy}

@@ -187,3 +187,27 @@ func TestDecideLeavesTheClusterAsItWas(t *testing.T) {
 		})
 	}
 }
+
+// ECS's own Availability Zone rebalancing counts as what the cluster does by itself: a
+// service that enables it moves half its tasks to a joiner in its empty zone without
+// the rebalancer, so there is nothing to do; the same service without it is moved.
+func TestDecideCountsOnECSZoneRebalancing(t *testing.T) {
+	for _, enabled := range []bool{true, false} {
+		b := ct.New("demo")
+		a := b.Instance("us-east-1a", ct.Resources(2048, 4096))
+		b.Instance("us-east-1b", ct.Resources(2048, 4096), ct.RegisteredAt(ct.Epoch.Add(-time.Minute)))
+		opts := []ct.ServiceOpt{ct.Desired(6), ct.TaskSize(16, 16)}
+		if enabled {
+			opts = append(opts, ct.ZoneRebalancing())
+		}
+		b.Tasks(b.Service("web", opts...), a, 6)
+		d := decide(b.Cluster(t), config.Default())
+		if by := strings.Contains(d.Reason, "reaches the goal") && strings.Contains(d.Reason, "by itself"); d.Action != plan.ActionSkip || !by {
+			if enabled {
+				t.Errorf("rebalancing enabled: %s %q, want a skip because ECS rebalances the zones itself", d.Action, d.Reason)
+			}
+		} else if !enabled {
+			t.Errorf("rebalancing disabled: %s %q, want the rebalancer to act", d.Action, d.Reason)
+		}
+	}
+}
