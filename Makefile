@@ -119,7 +119,7 @@ fuzz:
 # The fault-point sweep in every mode (1,189 points) and the other-actors property
 # test at length (40 generated clusters x 3 strategies x 8 kinds of outside change x 6
 # interleavings: 5,760 runs); about 40 s, and part of make test. go test ./... runs
-# each at the quick loop's size (one mode per call; 384 runs).
+# each smaller (one mode per call; 384 runs), go test -short smaller still.
 soak:
 	set -o pipefail; go test -count=1 -run 'TestFaultPointSweep|TestOtherActorsDuringARun' ./lambda/rebalance/ -soak -v | grep -E "runs|fault points|FAIL|^ok"
 

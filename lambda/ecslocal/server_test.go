@@ -229,7 +229,11 @@ func TestCloseNeverHangs(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for k := range 60 {
+		rounds := 60
+		if testing.Short() {
+			rounds = 20 // the edit-test loop
+		}
+		for k := range rounds {
 			srv := ecslocal.New(sim.New(snap.Cluster.Clone(), snap.Simulation.Options()), ecslocal.Options{})
 			l, err := ecslocal.Listen("")
 			if err != nil {

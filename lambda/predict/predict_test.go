@@ -149,6 +149,9 @@ func TestOutOfComputeTime(t *testing.T) {
 func TestDecideLeavesTheClusterAsItWas(t *testing.T) {
 	for _, name := range []string{"headline", "large", "lazy", "mixed", "stale"} {
 		t.Run(name, func(t *testing.T) {
+			if name == "large" && testing.Short() {
+				t.Skip("300 instances: not in the edit-test loop (-short)")
+			}
 			var snap *snapshot.Snapshot
 			if name == "stale" {
 				// Deployments whose counts lag their tasks (a read in the middle of a

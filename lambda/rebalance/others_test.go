@@ -196,8 +196,11 @@ func (o *outsider) act() {
 // touched, and no benign outside change ended below minimum healthy.
 func TestOtherActorsDuringARun(t *testing.T) {
 	clusters, positions := 4, []int{0, 1, 3, 5}
-	if *soak {
+	switch {
+	case *soak:
 		clusters, positions = 40, []int{0, 1, 2, 3, 5, 8}
+	case testing.Short():
+		clusters = 2 // the edit-test loop
 	}
 	runs, acted, outsideActed := 0, map[string]int{}, 0
 	for k := range clusters {

@@ -251,6 +251,9 @@ func TestWhatIf(t *testing.T) {
 // A large cluster's report shows how many instances run how many tasks, not one bar
 // per instance.
 func TestLargeClusterReportIsShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("300 instances: not in the edit-test loop (-short)")
+	}
 	code, out, errOut := run(t, nil, "-cluster", "../../testdata/snapshots/large.json", "../../testdata/events/large-join.json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
