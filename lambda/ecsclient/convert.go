@@ -3,6 +3,7 @@ package ecsclient
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -67,19 +68,39 @@ func InstanceFromAPI(ci types.ContainerInstance) *cluster.Instance {
 // ENIs are its own.
 func resourcesToAPI(r cluster.Resources, ports []cluster.HostPort) []types.Resource {
 	return []types.Resource{
-		{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: int32(r.CPU)},
-		{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: int32(r.Memory)},
+		integerResource("CPU", r.CPU),
+		integerResource("MEMORY", r.Memory),
 		{Name: aws.String(cluster.PortsResource), Type: aws.String("STRINGSET"), StringSetValue: cluster.FormatPorts(ports, cluster.ProtocolTCP)},
 		{Name: aws.String(cluster.PortsUDPResource), Type: aws.String("STRINGSET"), StringSetValue: cluster.FormatPorts(ports, cluster.ProtocolUDP)},
 	}
 }
 
+// resourcesFromAPI keeps CPU and MEMORY, from whichever of integerValue, longValue and
+// doubleValue is set (ECS sends all three, the unused ones zero); GPUs are not
+// modelled, and ports are read by InstanceFromAPI.
+// integerResource writes a value as ECS does, in integerValue; one too large for it
+// (never seen from ECS) goes to longValue, so that it reads back the same.
+func integerResource(name string, v int64) types.Resource {
+	r := types.Resource{Name: aws.String(name), Type: aws.String("INTEGER")}
+	if v == int64(int32(v)) {
+		r.IntegerValue = int32(v)
+	} else {
+		r.LongValue = v
+	}
+	return r
+}
+
 func resourcesFromAPI(rs []types.Resource) cluster.Resources {
 	var out cluster.Resources
 	for _, r := range rs {
-		v := int64(r.IntegerValue)
-		if v == 0 && r.LongValue != 0 {
+		var v int64
+		switch {
+		case r.IntegerValue != 0:
+			v = int64(r.IntegerValue)
+		case r.LongValue != 0:
 			v = r.LongValue
+		default:
+			v = int64(math.Round(r.DoubleValue))
 		}
 		switch aws.ToString(r.Name) {
 		case "CPU":
@@ -329,8 +350,9 @@ func timeRef(t time.Time) *time.Time {
 
 // BuildCluster assembles a model from described instances, services and tasks, as the
 // reader gathers them. Services and tasks the cluster cannot hold (a task on an
-// instance that was not described, say) are errors naming the item.
-func BuildCluster(c *cluster.Cluster, instances []types.ContainerInstance, services []types.Service, tasks []types.Task) error {
+// instance that was not described, say) are errors naming the item. The notes say what
+// the model had to assume of what ECS does not report (Cluster.DeriveUnreported).
+func BuildCluster(c *cluster.Cluster, instances []types.ContainerInstance, services []types.Service, tasks []types.Task) ([]string, error) {
 	var errs []error
 	for _, ci := range instances {
 		if err := c.AddInstance(InstanceFromAPI(ci)); err != nil {
@@ -352,6 +374,6 @@ func BuildCluster(c *cluster.Cluster, instances []types.ContainerInstance, servi
 			errs = append(errs, err)
 		}
 	}
-	c.DeriveUnreported() // its notes are for the reader to give; a round trip needs none
-	return errors.Join(errs...)
+	notes := c.DeriveUnreported()
+	return notes, errors.Join(errs...)
 }

@@ -37,7 +37,7 @@ func TestModelToAPIAndBack(t *testing.T) {
 				tasks = append(tasks, ecsclient.TaskToAPI(tk))
 			}
 			back := cluster.New(c.Name, c.Region, c.Account)
-			if err := ecsclient.BuildCluster(back, cis, svcs, tasks); err != nil {
+			if _, err := ecsclient.BuildCluster(back, cis, svcs, tasks); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(encode(t, c), encode(t, back)); diff != "" {
@@ -175,4 +175,32 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return aws.String(s)
+}
+
+// ECS sends integerValue, longValue and doubleValue on every resource, the unused ones
+// zero; whichever is set is the value.
+func TestInstanceResourcesFromAPI(t *testing.T) {
+	tests := []struct {
+		name string
+		in   types.Resource
+		want int64
+	}{
+		{"integerValue", types.Resource{Name: aws.String("CPU"), IntegerValue: 2048}, 2048},
+		{"longValue", types.Resource{Name: aws.String("CPU"), LongValue: 4096}, 4096},
+		{"doubleValue", types.Resource{Name: aws.String("CPU"), DoubleValue: 1023.6}, 1024},
+		{"none", types.Resource{Name: aws.String("CPU")}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i := ecsclient.InstanceFromAPI(types.ContainerInstance{ContainerInstanceArn: aws.String("i1"), RegisteredResources: []types.Resource{tt.in}})
+			if i.Registered.CPU != tt.want {
+				t.Errorf("CPU = %d, want %d", i.Registered.CPU, tt.want)
+			}
+		})
+	}
+	// A value too large for integerValue (never seen from ECS) still reads back.
+	big := &cluster.Instance{ARN: "i1", Registered: cluster.Resources{CPU: 1 << 40}}
+	if got := ecsclient.InstanceFromAPI(ecsclient.InstanceToAPI(big)).Registered.CPU; got != 1<<40 {
+		t.Errorf("CPU 2^40 read back as %d", got)
+	}
 }

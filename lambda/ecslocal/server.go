@@ -5,6 +5,7 @@
 package ecslocal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +14,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +26,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsjson"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
 )
 
@@ -41,7 +42,10 @@ type handler func(ctx context.Context, body []byte) (any, error)
 func op[In, Out any](call func(context.Context, *In, ...func(*ecs.Options)) (*Out, error)) handler {
 	return func(ctx context.Context, body []byte) (any, error) {
 		in := new(In)
-		if err := decode(body, in); err != nil {
+		if len(bytes.TrimSpace(body)) == 0 {
+			body = []byte("{}")
+		}
+		if err := ecsjson.Unmarshal(body, in, ecsjson.RejectUnknown); err != nil {
 			return nil, &smithy.GenericAPIError{Code: "SerializationException", Message: err.Error(), Fault: smithy.FaultClient}
 		}
 		out, err := call(ctx, in)
@@ -295,13 +299,12 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	payload, _ := encode(reflect.ValueOf(out))
-	writeJSON(w, http.StatusOK, payload)
+	payload, err := ecsjson.Marshal(out, ecsjson.EpochSeconds)
+	writeJSON(w, http.StatusOK, payload, err)
 }
 
 // writeJSON answers with a Content-Length, as AWS does, rather than streaming chunks.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+func writeJSON(w http.ResponseWriter, status int, b []byte, err error) {
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"__type":"ServerException","message":"encoding failed"}`)
 	}
@@ -323,5 +326,6 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	w.Header().Set("X-Amzn-ErrorType", code)
-	writeJSON(w, status, map[string]string{"__type": code, "message": message})
+	b, merr := json.Marshal(map[string]string{"__type": code, "message": message})
+	writeJSON(w, status, b, merr)
 }

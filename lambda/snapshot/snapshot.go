@@ -9,12 +9,16 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"os"
 	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsjson"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
 )
 
@@ -76,9 +80,12 @@ func Load(path string) (*Snapshot, error) {
 // Decode reads a snapshot. Unknown keys are ignored; a snapshot that contradicts itself
 // is rejected with every problem found, each naming the item.
 func Decode(r io.Reader) (*Snapshot, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
 	var f file
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&f); err != nil {
+	if err := ecsjson.Unmarshal(data, &f, ecsjson.IgnoreUnknown); err != nil {
 		return nil, fmt.Errorf("invalid snapshot JSON: %w", err)
 	}
 	if f.ClusterName == "" {
@@ -91,34 +98,26 @@ func Decode(r io.Reader) (*Snapshot, error) {
 	}
 
 	var errs []error
-	for k := range f.ContainerInstances {
-		i, err := instanceFromJSON(&f.ContainerInstances[k])
-		if err == nil {
-			err = c.AddInstance(i)
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
+	for _, ci := range f.ContainerInstances {
+		errs = append(errs, checkRegisteredPorts(ci)...)
 	}
 	for k := range f.Services {
-		if err := c.AddService(serviceFromJSON(&f.Services[k], c.ARN)); err != nil {
-			errs = append(errs, err)
+		if f.Services[k].ClusterArn == nil {
+			f.Services[k].ClusterArn = &c.ARN
 		}
 	}
-	for k := range f.Tasks {
-		t, err := taskFromJSON(&f.Tasks[k])
-		if err == nil {
-			err = c.AddTask(t)
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
+	notes, err := ecsclient.BuildCluster(c, f.ContainerInstances, f.Services, f.Tasks)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	notes := c.DeriveUnreported()
-	errs = append(errs, checkCounts(&f, c)...)
+	stated, err := statedCountsOf(data)
+	if err != nil {
+		return nil, fmt.Errorf("invalid snapshot JSON: %w", err)
+	}
+	errs = append(errs, checkCounts(stated, c)...)
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -140,13 +139,13 @@ func Decode(r io.Reader) (*Snapshot, error) {
 func regionAccount(f *file) (string, string) {
 	arns := []string{f.ClusterArn}
 	for _, s := range f.Services {
-		arns = append(arns, s.ClusterArn, s.ServiceArn)
+		arns = append(arns, aws.ToString(s.ClusterArn), aws.ToString(s.ServiceArn))
 	}
 	for _, i := range f.ContainerInstances {
-		arns = append(arns, i.ContainerInstanceArn)
+		arns = append(arns, aws.ToString(i.ContainerInstanceArn))
 	}
 	for _, t := range f.Tasks {
-		arns = append(arns, t.TaskArn)
+		arns = append(arns, aws.ToString(t.TaskArn))
 	}
 	for _, a := range arns {
 		if r, acct, ok := cluster.ARNParts(a); ok {
@@ -167,7 +166,9 @@ func simulationFromJSON(s *simulationJSON) (Simulation, error) {
 		}
 		out.TaskStartSeconds = *s.TaskStartSeconds
 	}
-	out.Now = timeOf(s.Now)
+	if s.Now != nil {
+		out.Now = *s.Now
+	}
 	if s.Seed != nil {
 		out.Seed = *s.Seed
 	}
@@ -201,181 +202,65 @@ func simulationFromJSON(s *simulationJSON) (Simulation, error) {
 // ECS lets run (the stop timeout's own maximum is 120 s, a deregistration delay's 3600).
 const maxTimingSeconds = 3600
 
-func instanceFromJSON(j *instanceJSON) (*cluster.Instance, error) {
-	i := &cluster.Instance{
-		ARN:                  j.ContainerInstanceArn,
-		EC2InstanceID:        j.Ec2InstanceId,
-		Status:               j.Status,
-		StatusReason:         j.StatusReason,
-		AgentConnected:       j.AgentConnected,
-		RegisteredAt:         timeOf(j.RegisteredAt),
-		Registered:           resourcesFromJSON(j.RegisteredResources),
-		Remaining:            resourcesFromJSON(j.RemainingResources),
-		CapacityProviderName: j.CapacityProviderName,
-		Version:              j.Version,
-	}
-	for _, a := range j.Attributes {
-		i.Attributes = append(i.Attributes, cluster.Attribute{Name: a.Name, Value: a.Value})
-	}
-	// The registered ports are those the instance keeps for itself; the remaining ones
-	// add what its tasks bind, which the model takes from the tasks.
-	for _, r := range j.RegisteredResources {
-		ports, err := cluster.ReservedPorts(r.Name, r.StringSetValue)
-		if err != nil {
-			return nil, fmt.Errorf("container instance %s: registered %s: %w", i.ARN, r.Name, err)
+// checkRegisteredPorts reports registered ports that are not ports: ECS never lists
+// one, so a snapshot that does was edited by hand and is rejected, where a live read
+// leaves such a port out.
+func checkRegisteredPorts(ci types.ContainerInstance) []error {
+	var errs []error
+	for _, r := range ci.RegisteredResources {
+		if _, err := cluster.ReservedPorts(aws.ToString(r.Name), r.StringSetValue); err != nil {
+			errs = append(errs, fmt.Errorf("container instance %s: registered %s: %w", aws.ToString(ci.ContainerInstanceArn), aws.ToString(r.Name), err))
 		}
-		i.ReservedPorts = append(i.ReservedPorts, ports...)
 	}
-	return i, nil
+	return errs
 }
 
-// resourcesFromJSON keeps CPU and MEMORY; GPUs are not modelled, and ports are read
-// by instanceFromJSON.
-func resourcesFromJSON(rs []resourceJSON) cluster.Resources {
-	var out cluster.Resources
-	for _, r := range rs {
-		var v int64
-		switch {
-		case r.IntegerValue != nil:
-			v = *r.IntegerValue
-		case r.LongValue != nil:
-			v = *r.LongValue
-		case r.DoubleValue != nil:
-			v = int64(math.Round(*r.DoubleValue))
-		}
-		switch r.Name {
-		case "CPU":
-			out.CPU = v
-		case "MEMORY":
-			out.Memory = v
-		}
-	}
-	return out
+// statedCounts are the task counts a snapshot states. The SDK's types read an absent
+// count as zero; a count the file leaves out is not checked.
+type statedCounts struct {
+	ContainerInstances []struct {
+		ContainerInstanceArn string `json:"containerInstanceArn"`
+		RunningTasksCount    *int   `json:"runningTasksCount"`
+		PendingTasksCount    *int   `json:"pendingTasksCount"`
+	} `json:"containerInstances"`
+	Services []struct {
+		ServiceName  string `json:"serviceName"`
+		RunningCount *int   `json:"runningCount"`
+		PendingCount *int   `json:"pendingCount"`
+	} `json:"services"`
 }
 
-func serviceFromJSON(j *serviceJSON, clusterARN string) *cluster.Service {
-	s := &cluster.Service{
-		ARN:                         j.ServiceArn,
-		Name:                        j.ServiceName,
-		ClusterARN:                  j.ClusterArn,
-		Status:                      j.Status,
-		SchedulingStrategy:          j.SchedulingStrategy,
-		LaunchType:                  j.LaunchType,
-		DesiredCount:                j.DesiredCount,
-		TaskDefinition:              j.TaskDefinition,
-		AvailabilityZoneRebalancing: j.AvailabilityZoneRebalancing,
-		CreatedAt:                   timeOf(j.CreatedAt),
-	}
-	if s.ClusterARN == "" {
-		s.ClusterARN = clusterARN
-	}
-	if j.DeploymentController != nil {
-		s.DeploymentController = j.DeploymentController.Type
-	}
-	cluster.FillServiceDefaults(s)
-	s.MinimumHealthyPercent, s.MaximumPercent = cluster.DefaultPercents(s.SchedulingStrategy)
-	if dc := j.DeploymentConfiguration; dc != nil {
-		if dc.MinimumHealthyPercent != nil {
-			s.MinimumHealthyPercent = *dc.MinimumHealthyPercent
-		}
-		if dc.MaximumPercent != nil {
-			s.MaximumPercent = *dc.MaximumPercent
-		}
-		s.DeploymentStrategy = dc.Strategy
-		if cb := dc.DeploymentCircuitBreaker; cb != nil {
-			s.CircuitBreaker = &cluster.CircuitBreaker{Enable: cb.Enable, Rollback: cb.Rollback}
-		}
-	}
-	if j.HealthCheckGracePeriod != nil && *j.HealthCheckGracePeriod > 0 {
-		s.HealthCheckGracePeriod = time.Duration(*j.HealthCheckGracePeriod) * time.Second
-	}
-	for _, lb := range j.LoadBalancers {
-		s.LoadBalancers = append(s.LoadBalancers, cluster.LoadBalancer{TargetGroupARN: lb.TargetGroupArn, LoadBalancerName: lb.LoadBalancerName, ContainerName: lb.ContainerName, ContainerPort: lb.ContainerPort})
-	}
-	for _, it := range j.CapacityProviderStrategy {
-		s.CapacityProviderStrategy = append(s.CapacityProviderStrategy, cluster.CapacityProviderItem{Provider: it.CapacityProvider, Base: it.Base, Weight: it.Weight})
-	}
-	for _, p := range j.PlacementStrategy {
-		s.PlacementStrategy = append(s.PlacementStrategy, cluster.PlacementStrategy{Type: p.Type, Field: p.Field})
-	}
-	for _, p := range j.PlacementConstraints {
-		s.PlacementConstraints = append(s.PlacementConstraints, cluster.PlacementConstraint{Type: p.Type, Expression: p.Expression})
-	}
-	for _, d := range j.Deployments {
-		s.Deployments = append(s.Deployments, &cluster.Deployment{
-			ID: d.ID, Status: d.Status, TaskDefinition: d.TaskDefinition,
-			DesiredCount: d.DesiredCount, RunningCount: d.RunningCount, PendingCount: d.PendingCount, FailedTasks: d.FailedTasks,
-			RolloutState: d.RolloutState, RolloutStateReason: d.RolloutStateReason, LaunchType: d.LaunchType,
-			CreatedAt: timeOf(d.CreatedAt), UpdatedAt: timeOf(d.UpdatedAt),
-		})
-	}
-	for _, t := range j.Tags {
-		s.Tags = append(s.Tags, cluster.Tag{Key: t.Key, Value: t.Value})
-	}
-	return s
-}
-
-func taskFromJSON(j *taskJSON) (*cluster.Task, error) {
-	t := &cluster.Task{
-		ARN:                  j.TaskArn,
-		ClusterARN:           j.ClusterArn,
-		InstanceARN:          j.ContainerInstanceArn,
-		Group:                j.Group,
-		LastStatus:           j.LastStatus,
-		DesiredStatus:        j.DesiredStatus,
-		StartedBy:            j.StartedBy,
-		LaunchType:           j.LaunchType,
-		CapacityProviderName: j.CapacityProviderName,
-		TaskDefinitionARN:    j.TaskDefinitionArn,
-		AvailabilityZone:     j.AvailabilityZone,
-		Version:              j.Version,
-		CreatedAt:            timeOf(j.CreatedAt),
-		StartedAt:            timeOf(j.StartedAt),
-	}
-	var err error
-	if t.Size.CPU, err = cluster.ParseCPU(j.Cpu); err != nil {
-		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
-	}
-	if t.Size.Memory, err = cluster.ParseMemory(j.Memory); err != nil {
-		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
-	}
-	if t.LastStatus, err = cluster.NormalizeTaskStatus(j.LastStatus, j.DesiredStatus); err != nil {
-		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
-	}
-	cs := make([]cluster.Container, 0, len(j.Containers))
-	for _, c := range j.Containers {
-		mc := cluster.Container{Name: c.Name, CPU: c.Cpu, Memory: c.Memory, MemoryReservation: c.MemoryReservation}
-		for _, b := range c.NetworkBindings {
-			if b.HostPort != nil {
-				mc.Bindings = append(mc.Bindings, cluster.Binding{HostPort: *b.HostPort, Protocol: b.Protocol})
-			}
-		}
-		cs = append(cs, mc)
-	}
-	if err := cluster.FromContainers(t, cs); err != nil {
-		return nil, fmt.Errorf("task %s: %w", t.ARN, err)
-	}
-	for _, a := range j.Attachments {
-		cluster.AttachENI(t, a.Type)
-	}
-	return t, nil
+// statedCountsOf reads them with encoding/json, which skips the tasks without
+// building them.
+func statedCountsOf(data []byte) (statedCounts, error) {
+	var out statedCounts
+	err := json.Unmarshal(data, &out)
+	return out, err
 }
 
 // checkCounts compares the counts a snapshot states with the tasks it lists.
-func checkCounts(f *file, c *cluster.Cluster) []error {
+func checkCounts(stated statedCounts, c *cluster.Cluster) []error {
 	var errs []error
 	mismatch := func(item, field string, stated *int, actual int) {
 		if stated != nil && *stated != actual {
 			errs = append(errs, fmt.Errorf("%s: %s is %d but the snapshot lists %d such tasks", item, field, *stated, actual))
 		}
 	}
-	for _, j := range f.ContainerInstances {
+	// encoding/json matches keys regardless of case, the codec does not: an item only
+	// it read is not in the model, and not checked.
+	for _, j := range stated.ContainerInstances {
 		i := c.Instance(j.ContainerInstanceArn)
+		if i == nil {
+			continue
+		}
 		mismatch("container instance "+i.ARN, "runningTasksCount", j.RunningTasksCount, i.RunningTasksCount())
 		mismatch("container instance "+i.ARN, "pendingTasksCount", j.PendingTasksCount, i.PendingTasksCount())
 	}
-	for _, j := range f.Services {
+	for _, j := range stated.Services {
 		s := c.Service(j.ServiceName)
+		if s == nil {
+			continue
+		}
 		mismatch("service "+s.Name, "runningCount", j.RunningCount, s.RunningCount())
 		mismatch("service "+s.Name, "pendingCount", j.PendingCount, s.PendingCount())
 	}

@@ -323,22 +323,6 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestTimeFormatLikeCLIv2(t *testing.T) {
-	tests := []struct {
-		in   time.Time
-		want string
-	}{
-		{time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), "2026-11-20T09:00:00+00:00"},
-		{time.Date(2026, 11, 20, 9, 0, 0, 123456789, time.UTC), "2026-11-20T09:00:00.123456+00:00"},
-		{time.Date(2026, 11, 20, 10, 0, 0, 5e8, time.FixedZone("CET", 3600)), "2026-11-20T09:00:00.500000+00:00"},
-	}
-	for _, tt := range tests {
-		if got := snapshot.FormatTime(tt.in); got != tt.want {
-			t.Errorf("FormatTime(%v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestParseSizes(t *testing.T) {
 	tests := []struct {
 		cpu, mem         string
