@@ -91,8 +91,8 @@ func NewPackageStack(scope constructs.Construct, id string, o AppOptions) awscdk
 	clusterName := param(ParamCluster, "the ECS cluster (name) to rebalance", &awscdk.CfnParameterProps{Type: jsii.String("String"), MinLength: jsii.Number(1)})
 	bucket := param(ParamCodeBucket, "the S3 bucket holding the function's zip (in this stack's region)", &awscdk.CfnParameterProps{Type: jsii.String("String"), MinLength: jsii.Number(3)})
 	key := param(ParamCodeKey, "the zip's key (a new one for each release: changing it updates the function)", &awscdk.CfnParameterProps{Type: jsii.String("String"), MinLength: jsii.Number(1)})
-	strategy := param(ParamStrategy, "STRATEGY", &awscdk.CfnParameterProps{Type: jsii.String("String"), Default: jsii.String(config.StrategyAuto),
-		AllowedValues: jsii.Strings(config.StrategyAuto, config.StrategyMove, config.StrategyForceNewDeployment, config.StrategyDrain)})
+	strategy := param(ParamStrategy, "STRATEGY", &awscdk.CfnParameterProps{Type: jsii.String("String"), Default: jsii.String(string(config.StrategyAuto)),
+		AllowedValues: jsii.Strings(string(config.StrategyAuto), string(config.StrategyMove), string(config.StrategyForceNewDeployment), string(config.StrategyDrain))})
 	dryRun := param(ParamDryRun, "DRY_RUN: decide and report only (start with true)", &awscdk.CfnParameterProps{Type: jsii.String("String"), Default: jsii.String("true"),
 		AllowedValues: jsii.Strings("true", "false")})
 

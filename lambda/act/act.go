@@ -45,8 +45,8 @@ const (
 	restoreAttempts  = 4
 )
 
-// Action is one thing the actor did (or, with a Recorder, would have done).
-type Action struct {
+// Step is one thing the actor did (or, with a Recorder, would have done).
+type Step struct {
 	At     time.Time `json:"at"`
 	Kind   string    `json:"kind"` // redeploy, mark, drain, reactivate, unmark
 	Target string    `json:"target"`
@@ -55,21 +55,21 @@ type Action struct {
 
 // Actor acts on one cluster.
 type Actor struct {
-	read    ecsclient.ReadAPI
-	write   ecsclient.WriteAPI
-	cluster string
-	clock   clock.Clock
-	cfg     config.Config
-	log     *slog.Logger
-	observe func(ctx context.Context) ([]cluster.InstanceCount, error)
-	readAll func(ctx context.Context) (*cluster.Cluster, error)
+	read       ecsclient.ReadAPI
+	write      ecsclient.WriteAPI
+	cluster    string
+	clock      clock.Clock
+	cfg        config.Config
+	log        *slog.Logger
+	readCounts func(ctx context.Context) ([]cluster.InstanceCount, error)
+	readAll    func(ctx context.Context) (*cluster.Cluster, error)
 
 	dry        bool // write is a Recorder: nothing reaches ECS
 	redeployed map[string]bool
 	moved      map[string]bool // services moved this invocation
 	movedTasks int
 	lastUpdate time.Time
-	actions    []Action
+	steps      []Step
 }
 
 // New returns an actor on clusterID that reads through read and mutates through write
@@ -77,7 +77,7 @@ type Actor struct {
 func New(read ecsclient.ReadAPI, write ecsclient.WriteAPI, clusterID string, clk clock.Clock, cfg config.Config, log *slog.Logger) *Actor {
 	a := &Actor{read: read, write: write, cluster: clusterID, clock: clk, cfg: cfg, log: log, redeployed: map[string]bool{}, moved: map[string]bool{}}
 	_, a.dry = write.(*Recorder)
-	a.observe = func(ctx context.Context) ([]cluster.InstanceCount, error) {
+	a.readCounts = func(ctx context.Context) ([]cluster.InstanceCount, error) {
 		return ecsclient.ReadInstances(ctx, read, clusterID)
 	}
 	a.readAll = func(ctx context.Context) (*cluster.Cluster, error) {
@@ -88,10 +88,10 @@ func New(read ecsclient.ReadAPI, write ecsclient.WriteAPI, clusterID string, clk
 	return a
 }
 
-// WithObserver replaces how the actor looks at the instances between drain rounds (a
-// simulation looks at its own model).
-func (a *Actor) WithObserver(observe func(ctx context.Context) ([]cluster.InstanceCount, error)) *Actor {
-	a.observe = observe
+// WithCountReader replaces how the actor reads the instances' counts between drain
+// rounds (a simulation reads its own model).
+func (a *Actor) WithCountReader(read func(ctx context.Context) ([]cluster.InstanceCount, error)) *Actor {
+	a.readCounts = read
 	return a
 }
 
@@ -105,39 +105,41 @@ func (a *Actor) WithReader(read func(ctx context.Context) (*cluster.Cluster, err
 // Read reads the whole cluster again.
 func (a *Actor) Read(ctx context.Context) (*cluster.Cluster, error) { return a.readAll(ctx) }
 
-// Actions returns what the actor did, in order.
-func (a *Actor) Actions() []Action { return append([]Action(nil), a.actions...) }
+// Steps returns what the actor did, in order.
+func (a *Actor) Steps() []Step { return append([]Step(nil), a.steps...) }
 
 // Now is the actor's clock.
 func (a *Actor) Now() time.Time { return a.clock.Now() }
 
-// Observe reads every instance and its running-task count again.
-func (a *Actor) Observe(ctx context.Context) ([]cluster.InstanceCount, error) { return a.observe(ctx) }
+// ReadCounts reads every instance and its running-task count again.
+func (a *Actor) ReadCounts(ctx context.Context) ([]cluster.InstanceCount, error) {
+	return a.readCounts(ctx)
+}
 
-// Keys of the log line each action writes as it happens (the same names as Action's
+// The log line each step writes as it happens, and its keys (the same names as Step's
 // JSON, which the decision record carries at the end).
 const (
-	LogAction = "action"
+	LogStep   = "step"
 	LogKind   = "kind"
 	LogTarget = "target"
 	LogError  = "error"
 	LogDryRun = "dryRun"
 )
 
-// record notes an action for the decision record and logs it at once: a run can last
+// record notes a step for the decision record and logs it at once: a run can last
 // ten minutes, and an operator watching the log sees each call as it is made.
 func (a *Actor) record(kind, target string, err error) {
-	act := Action{At: a.clock.Now(), Kind: kind, Target: target}
+	st := Step{At: a.clock.Now(), Kind: kind, Target: target}
 	attrs := []any{slog.String(LogKind, kind), slog.String(LogTarget, target)}
 	if err != nil {
-		act.Error = err.Error()
-		attrs = append(attrs, slog.String(LogError, act.Error))
+		st.Error = err.Error()
+		attrs = append(attrs, slog.String(LogError, st.Error))
 	}
 	if a.dry {
 		attrs = append(attrs, slog.Bool(LogDryRun, true))
 	}
-	a.actions = append(a.actions, act)
-	a.log.Info(LogAction, attrs...)
+	a.steps = append(a.steps, st)
+	a.log.Info(LogStep, attrs...)
 }
 
 // remaining is the time left before ctx's deadline (a long time without one).
@@ -312,7 +314,7 @@ func (a *Actor) drain(ctx context.Context, i *cluster.Instance, limit float64) (
 // else drains count as unavailable: drains never stack on theirs until the cluster
 // cannot hold its tasks. It returns that COV.
 func (a *Actor) checkDrain(ctx context.Context, arn string, limit float64) (float64, error) {
-	obs, err := a.observe(ctx)
+	obs, err := a.readCounts(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("read the instances: %w", err)
 	}

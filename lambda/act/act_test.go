@@ -208,7 +208,7 @@ func TestDrainRoundStopsOnceADrainMadeCOVWorse(t *testing.T) {
 	// What the actor reads before each drain: 3/1 (COV 70.71 %), then 4/0 (141.42 %).
 	counts := [][2]int{{3, 1}, {4, 0}}
 	reads := 0
-	a := w.actor().WithObserver(func(context.Context) ([]cluster.InstanceCount, error) {
+	a := w.actor().WithCountReader(func(context.Context) ([]cluster.InstanceCount, error) {
 		var out []cluster.InstanceCount
 		w.s.View(func(c *cluster.Cluster) {
 			for k, i := range []*cluster.Instance{w.hot, w.cold} {

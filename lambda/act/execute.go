@@ -14,7 +14,7 @@ import (
 
 // Executor carries a strategy's steps out: an Actor, against ECS or against a
 // simulated copy of the cluster for a prediction. The planner (package plan) decides
-// each step from what Observe reads; the executor only acts and reports.
+// each step from what ReadCounts reads; the executor only acts and reports.
 type Executor interface {
 	// Redeploy forces a new deployment of each service, same task definition.
 	Redeploy(ctx context.Context, services []string) error
@@ -23,9 +23,9 @@ type Executor interface {
 	DrainRound(ctx context.Context, instances []*cluster.Instance) (drained []string, err error)
 	// Move starts tasks of each service first, then stops chosen ones.
 	Move(ctx context.Context, moves []plan.Move) ([]plan.MoveResult, error)
-	// Observe reads every instance and its running-task count again (between drain
+	// ReadCounts reads every instance and its running-task count again (between drain
 	// rounds: ceil(I/100) List and Describe calls, not a full read).
-	Observe(ctx context.Context) ([]cluster.InstanceCount, error)
+	ReadCounts(ctx context.Context) ([]cluster.InstanceCount, error)
 	// Read reads the whole cluster again (between move rounds: the read of an
 	// invocation).
 	Read(ctx context.Context) (*cluster.Cluster, error)
@@ -41,7 +41,7 @@ var _ Executor = (*Actor)(nil)
 // rounds (executeMoves). drain runs rounds: pick the candidates, drain them, read the
 // cluster again, and repeat while COV stays above goal (plan.Goal) and keeps falling,
 // at most REBALANCE_MAX_RETRY more times.
-func Execute(ctx context.Context, strategy string, chosen plan.Outcome, goal float64, c *cluster.Cluster, ex Executor, cfg config.Config) (plan.Outcome, error) {
+func Execute(ctx context.Context, strategy config.Strategy, chosen plan.Outcome, goal float64, c *cluster.Cluster, ex Executor, cfg config.Config) (plan.Outcome, error) {
 	var run plan.Outcome
 	switch strategy {
 	case config.StrategyForceNewDeployment:
@@ -55,7 +55,7 @@ func Execute(ctx context.Context, strategy string, chosen plan.Outcome, goal flo
 	case config.StrategyDrain:
 		eligible, _ := plan.Eligibility(c, cfg.OptOutTag)
 		blocked := plan.Blockers(c, eligible)
-		obs := c.Observe()
+		obs := c.InstanceCounts()
 		cov := cluster.COV(cluster.Counts(cluster.Schedulable(obs)))
 		for round := 0; round <= cfg.RebalanceMaxRetry; round++ {
 			picked, _ := plan.DrainCandidates(obs, blocked, ex.Now(), cfg.JoinWindow, cfg.DrainMaxInstances)
@@ -74,7 +74,7 @@ func Execute(ctx context.Context, strategy string, chosen plan.Outcome, goal flo
 			} else if err != nil {
 				return run, err
 			}
-			if obs, err = ex.Observe(ctx); err != nil {
+			if obs, err = ex.ReadCounts(ctx); err != nil {
 				return run, err
 			}
 			after := cluster.COV(cluster.Counts(cluster.Schedulable(obs)))
@@ -93,7 +93,8 @@ func Execute(ctx context.Context, strategy string, chosen plan.Outcome, goal flo
 		run.Ended = fmt.Sprintf("REBALANCE_MAX_RETRY (%d) rounds done", cfg.RebalanceMaxRetry)
 		return run, nil
 	}
-	return run, fmt.Errorf("unknown strategy %q", strategy)
+	// auto and skip are decisions about which strategy to run, not steps.
+	return run, fmt.Errorf("strategy %q has no steps of its own", strategy)
 }
 
 // executeMoves runs move rounds: the first moves first (chosen by the prediction; nil:

@@ -17,7 +17,7 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/sim"
 )
 
-// fakeExecutor replays a scripted sequence of clusters for Observe and records what it
+// fakeExecutor replays a scripted sequence of clusters for ReadCounts and records what it
 // was asked to do.
 type fakeExecutor struct {
 	reads    []*cluster.Cluster
@@ -46,12 +46,12 @@ func (f *fakeExecutor) DrainRound(_ context.Context, is []*cluster.Instance) ([]
 	return ids, f.drainErr
 }
 
-func (f *fakeExecutor) Observe(context.Context) ([]cluster.InstanceCount, error) {
+func (f *fakeExecutor) ReadCounts(context.Context) ([]cluster.InstanceCount, error) {
 	c := f.reads[0]
 	if len(f.reads) > 1 {
 		f.reads = f.reads[1:]
 	}
-	return c.Observe(), nil
+	return c.InstanceCounts(), nil
 }
 
 func (f *fakeExecutor) Read(context.Context) (*cluster.Cluster, error) {

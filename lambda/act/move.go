@@ -94,7 +94,7 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 	for _, sv := range described {
 		byName[aws.ToString(sv.ServiceName)] = sv
 	}
-	obs, err := a.observe(ctx)
+	obs, err := a.readCounts(ctx)
 	if err != nil {
 		return results, fmt.Errorf("move: %w", err)
 	}
@@ -216,7 +216,7 @@ func (a *Actor) Move(ctx context.Context, moves []plan.Move) (results []plan.Mov
 		return results, errors.Join(append(errs, err)...)
 	}
 
-	obs, err = a.observe(ctx)
+	obs, err = a.readCounts(ctx)
 	if err != nil {
 		return results, errors.Join(append(errs, fmt.Errorf("move: %w", err))...)
 	}

@@ -91,9 +91,9 @@ func (c *Cluster) Distribution() []InstanceCount {
 	return out
 }
 
-// Observe returns every instance (copied, without its tasks) with its running-task
-// count: what the drain loop needs between rounds.
-func (c *Cluster) Observe() []InstanceCount {
+// InstanceCounts returns every instance (copied, without its tasks) with its
+// running-task count: what the drain loop needs between rounds.
+func (c *Cluster) InstanceCounts() []InstanceCount {
 	out := make([]InstanceCount, 0, len(c.instances))
 	for _, i := range c.instances {
 		cp := *i

@@ -69,12 +69,12 @@ func TestMeasureCountsWhatPoliciesMustNotTouch(t *testing.T) {
 		policy string
 		want   touched
 	}{
-		{config.StrategyAuto, touched{Acted: true}},
+		{string(config.StrategyAuto), touched{Acted: true}},
 		// web's surplus moves from busy to the joiner, piled and agent untouched.
-		{config.StrategyMove, touched{Acted: true}},
-		{config.StrategyForceNewDeployment, touched{Acted: true}},
+		{string(config.StrategyMove), touched{Acted: true}},
+		{string(config.StrategyForceNewDeployment), touched{Acted: true}},
 		// busy runs the binpack service's tasks: ours will not drain it.
-		{config.StrategyDrain, touched{}},
+		{string(config.StrategyDrain), touched{}},
 		// agent (DAEMON) and piled (binpack) are redeployed.
 		{"redeploy-all", touched{Acted: true, IneligibleTouched: 2}},
 		// Draining busy stops piled's tasks (agent's come back: not counted); the script
@@ -124,7 +124,7 @@ func TestRunChargesPoliciesOnlyForTheirOwnRestarts(t *testing.T) {
 
 	var picked []Policy
 	for _, p := range Policies() {
-		if p.Name == config.StrategyAuto || p.Name == "drain-busiest" {
+		if p.Name == string(config.StrategyAuto) || p.Name == "drain-busiest" {
 			picked = append(picked, p)
 		}
 	}
@@ -134,7 +134,7 @@ func TestRunChargesPoliciesOnlyForTheirOwnRestarts(t *testing.T) {
 	}
 	// auto no longer redeploys web (that overshoots what the cluster reaches by
 	// itself); it may move web's surplus, at most 3 tasks, and is charged those alone.
-	if m := res.Policies[config.StrategyAuto]; m.TasksStopped != m.TasksRestarted+4 || m.TasksRestarted > 3 {
+	if m := res.Policies[string(config.StrategyAuto)]; m.TasksStopped != m.TasksRestarted+4 || m.TasksRestarted > 3 {
 		t.Errorf("auto: acted %v, stopped %d, restarted %d; want at most web's 3 surplus tasks charged", m.Acted, m.TasksStopped, m.TasksRestarted)
 	}
 	for _, p := range picked[1:] {

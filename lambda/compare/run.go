@@ -40,10 +40,10 @@ type Decided struct {
 // configuration) and the baselines, in the order reports list them.
 func Policies() []Policy {
 	var out []Policy
-	for _, strategy := range []string{config.StrategyAuto, config.StrategyMove, config.StrategyForceNewDeployment, config.StrategyDrain} {
+	for _, strategy := range []config.Strategy{config.StrategyAuto, config.StrategyMove, config.StrategyForceNewDeployment, config.StrategyDrain} {
 		cfg := config.Default()
 		cfg.Strategy = strategy
-		out = append(out, ours(strategy, cfg))
+		out = append(out, ours(string(strategy), cfg))
 	}
 	for _, name := range []string{baseline.RedeployAll, baseline.DrainBusiest, baseline.RedeployUneven} {
 		p := baseline.ByName(name)
@@ -66,7 +66,7 @@ func ours(name string, cfg config.Config) Policy {
 		if len(reps) == 0 {
 			return Decided{}, err
 		}
-		return Decided{Decision: reps[0].Action, Predicted: reps[0].Chosen}, err
+		return Decided{Decision: string(reps[0].Strategy), Predicted: reps[0].Chosen}, err
 	}}
 }
 
@@ -134,7 +134,7 @@ func measure(sc Scenario, opts sim.Options, p Policy, idle *Metrics) Metrics {
 		s.Advance(sc.EventTime.Sub(s.Now()))
 	}
 	start := s.Now()
-	before := observe(s)
+	before := measureState(s)
 
 	cfg := config.Default()
 	ctx, cancel := s.WithTimeout(context.Background(), cfg.FunctionTimeout())
@@ -243,7 +243,8 @@ type state struct {
 	foreignDrains map[string]bool              // instances DRAINING before the join
 }
 
-func observe(s *sim.Sim) state {
+// measureState is what the comparison measures of the world before a policy acts.
+func measureState(s *sim.Sim) state {
 	st := state{ineligible: map[string]map[string]string{}, foreignDrains: map[string]bool{}}
 	s.View(func(c *cluster.Cluster) {
 		counts := cluster.Counts(c.Distribution())

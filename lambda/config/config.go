@@ -14,12 +14,16 @@ import (
 	"time"
 )
 
-// Strategies (docs/decisions.md, "Strategies and how `auto` chooses").
+// Strategy names a way to rebalance (STRATEGY; docs/decisions.md, "Strategies and
+// how `auto` chooses"): auto picks one of the other three.
+type Strategy string
+
+// Strategies.
 const (
-	StrategyAuto               = "auto"
-	StrategyForceNewDeployment = "force-new-deployment"
-	StrategyDrain              = "drain"
-	StrategyMove               = "move"
+	StrategyAuto               Strategy = "auto"
+	StrategyForceNewDeployment Strategy = "force-new-deployment"
+	StrategyDrain              Strategy = "drain"
+	StrategyMove               Strategy = "move"
 )
 
 // Environment variable names.
@@ -45,7 +49,7 @@ const (
 
 // Config is the rebalancer's configuration.
 type Config struct {
-	Strategy          string
+	Strategy          Strategy
 	COVPercent        float64
 	DrainSleepTime    time.Duration
 	DrainTimeout      time.Duration
@@ -101,7 +105,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
-	parse(EnvStrategy, func(v string) error { c.Strategy = v; return nil })
+	parse(EnvStrategy, func(v string) error { c.Strategy = Strategy(v); return nil })
 	parse(EnvCOVPercent, into(&c.COVPercent, parseFloat))
 	parse(EnvDrainSleepTime, into(&c.DrainSleepTime, parseSeconds))
 	parse(EnvDrainTimeout, into(&c.DrainTimeout, parseSeconds))
@@ -350,7 +354,7 @@ func (c Config) FunctionTimeout() time.Duration { return c.WorstCaseActing() + c
 // stack sets on the function); CLUSTERS only when Clusters is set.
 func (c Config) Environ() map[string]string {
 	env := map[string]string{
-		EnvStrategy:          c.Strategy,
+		EnvStrategy:          string(c.Strategy),
 		EnvCOVPercent:        strconv.FormatFloat(c.COVPercent, 'f', -1, 64),
 		EnvDrainSleepTime:    envSeconds(c.DrainSleepTime),
 		EnvDrainTimeout:      envSeconds(c.DrainTimeout),

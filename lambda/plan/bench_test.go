@@ -33,6 +33,6 @@ func BenchmarkPlannerAtECSMaximums(b *testing.B) {
 		if len(plan.RedeployTargets(c, cfg)) == 0 {
 			b.Fatal("no targets")
 		}
-		plan.DrainCandidates(c.Observe(), plan.Blockers(c, eligible), now, cfg.JoinWindow, cfg.DrainMaxInstances)
+		plan.DrainCandidates(c.InstanceCounts(), plan.Blockers(c, eligible), now, cfg.JoinWindow, cfg.DrainMaxInstances)
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 )
 
-// ActionSkip is the decision to do nothing; the other decisions are the strategy names.
-const ActionSkip = "skip"
+// StrategySkip is the decision to do nothing; every other decision is the strategy to run.
+const StrategySkip config.Strategy = "skip"
 
 // Outcome is what executing a strategy did.
 type Outcome struct {
@@ -46,8 +46,8 @@ func RedeployTargets(c *cluster.Cluster, cfg config.Config) []string {
 // ECS leaves unknown, each measured against doing nothing on the same sample. Figures
 // are medians with a range; the choice reads the pessimistic end.
 type Prediction struct {
-	Strategy string `json:"strategy"`
-	Possible bool   `json:"possible"`
+	Strategy config.Strategy `json:"strategy"`
+	Possible bool            `json:"possible"`
 	// Reason explains an impossible strategy, or how a run ended.
 	Reason string `json:"reason,omitempty"`
 	// Run is what the strategy did on the first sample (the services a redeployment
@@ -140,7 +140,7 @@ func Choose(covBefore, goal float64, preds []Prediction) (*Prediction, string) {
 		p := &preds[k]
 		switch {
 		case !p.Possible:
-			why = append(why, p.Strategy+": "+p.Reason)
+			why = append(why, string(p.Strategy)+": "+p.Reason)
 			continue
 		case p.RestartsHigh == 0:
 			why = append(why, fmt.Sprintf("%s: restarts no task beyond what the cluster does by itself", p.Strategy))
@@ -174,11 +174,12 @@ func (p *Prediction) COVText() string {
 
 // Decision is the planner's answer.
 type Decision struct {
-	Action          string  `json:"decision"`
-	Reason          string  `json:"reason"`
-	COVBefore       float64 `json:"covBefore"`
-	COVPredicted    float64 `json:"covPredicted"`
-	COVPredictedLow float64 `json:"covPredictedLow"`
+	// Strategy is the strategy to run, or StrategySkip.
+	Strategy        config.Strategy `json:"decision"`
+	Reason          string          `json:"reason"`
+	COVBefore       float64         `json:"covBefore"`
+	COVPredicted    float64         `json:"covPredicted"`
+	COVPredictedLow float64         `json:"covPredictedLow"`
 	// COVPredictedHigh is the pessimistic end the choice read.
 	COVPredictedHigh float64 `json:"covPredictedHigh"`
 	MinMoves         int     `json:"minMoves"`
@@ -203,7 +204,7 @@ func DrainImpossible(c *cluster.Cluster, cfg config.Config, now time.Time) strin
 		return "DRAIN_MAX_INSTANCES is 0"
 	}
 	eligible, _ := Eligibility(c, cfg.OptOutTag)
-	picked, skipped := DrainCandidates(c.Observe(), Blockers(c, eligible), now, cfg.JoinWindow, cfg.DrainMaxInstances)
+	picked, skipped := DrainCandidates(c.InstanceCounts(), Blockers(c, eligible), now, cfg.JoinWindow, cfg.DrainMaxInstances)
 	if len(picked) > 0 {
 		return ""
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	ct "github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster/clustertest"
+	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/plan"
 )
 
@@ -250,7 +251,7 @@ func TestDrainCandidates(t *testing.T) {
 			s := tt.setup()
 			c := s.b.Cluster(t)
 			eligible, _ := plan.Eligibility(c, optOut)
-			got, skipped := plan.DrainCandidates(c.Observe(), plan.Blockers(c, eligible), now, 10*time.Minute, tt.max)
+			got, skipped := plan.DrainCandidates(c.InstanceCounts(), plan.Blockers(c, eligible), now, 10*time.Minute, tt.max)
 			ids := func(is []*cluster.Instance) []string {
 				var out []string
 				for _, i := range is {
@@ -281,7 +282,7 @@ func TestDrainCandidates(t *testing.T) {
 
 // pred is a prediction whose samples all agreed: median, range and credited COV are
 // cov, every sample restarted restarts.
-func pred(strategy string, cov float64, restarts int) plan.Prediction {
+func pred(strategy config.Strategy, cov float64, restarts int) plan.Prediction {
 	return plan.Prediction{Strategy: strategy, Possible: true, COVAfter: cov, COVLow: cov, COVHigh: cov, COVCreditedHigh: cov,
 		Restarts: restarts, RestartsHigh: restarts, Reaches: cov <= 25}
 }
@@ -324,7 +325,7 @@ func TestChoose(t *testing.T) {
 			got, why := plan.Choose(58, 25, tt.preds)
 			name := ""
 			if got != nil {
-				name = got.Strategy
+				name = string(got.Strategy)
 			}
 			if name != tt.want || !strings.Contains(why, tt.why) {
 				t.Errorf("Choose = %q, %q; want %q, %q", name, why, tt.want, tt.why)

@@ -59,7 +59,7 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 	eligible, skipped := plan.Eligibility(c, cfg.OptOutTag)
 	// By name: it must hold for any copy of the model too.
 	movable := func(s *cluster.Service) bool { return eligible[s.Name] != nil }
-	d := plan.Decision{Action: plan.ActionSkip, COVBefore: cluster.Round2(cov), MinMoves: cluster.MinMoves(counts), Skipped: skipped, Goal: cfg.COVPercent}
+	d := plan.Decision{Strategy: plan.StrategySkip, COVBefore: cluster.Round2(cov), MinMoves: cluster.MinMoves(counts), Skipped: skipped, Goal: cfg.COVPercent}
 	d.COVPredicted, d.COVPredictedLow, d.COVPredictedHigh = d.COVBefore, d.COVBefore, d.COVBefore
 	if cov <= cfg.COVPercent {
 		d.Reason = plan.GateReason(cov, cfg.COVPercent, len(counts))
@@ -89,10 +89,10 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 		d.Reason = fmt.Sprintf("the cluster reaches the goal %.4g%% by itself (deployments in flight, or ECS's own zone rebalancing): predicted COV %s without acting", d.Goal, idle.COVText())
 		return d
 	}
-	strategies := []string{cfg.Strategy}
+	strategies := []config.Strategy{cfg.Strategy}
 	if cfg.Strategy == config.StrategyAuto {
 		// In the order ties go: a move restarts only what it moves.
-		strategies = []string{config.StrategyMove, config.StrategyForceNewDeployment, config.StrategyDrain}
+		strategies = []config.Strategy{config.StrategyMove, config.StrategyForceNewDeployment, config.StrategyDrain}
 	}
 	for _, s := range strategies {
 		pr := plan.Prediction{Strategy: s}
@@ -133,7 +133,7 @@ func Decide(ctx context.Context, in Input) plan.Decision {
 		d.Reason += fmt.Sprintf("; goal %.2f%%: the services' own placement allows no lower than %.2f%%", d.Goal, d.COVFloor)
 	}
 	if chosen != nil {
-		d.Action, d.Chosen = chosen.Strategy, chosen
+		d.Strategy, d.Chosen = chosen.Strategy, chosen
 		d.COVPredicted, d.COVPredictedLow, d.COVPredictedHigh = chosen.COVAfter, chosen.COVLow, chosen.COVHigh
 	}
 	return d
@@ -192,7 +192,7 @@ type result struct {
 // run executes strategy ("" for nothing) on sample k's copy and lets it settle; with
 // measure it also finds the settled copy's distance to its reachable target (the
 // costliest part of a small run, so the prefix search leaves it out).
-func (p *predictor) run(k int, strategy string, chosen plan.Outcome, measure bool) result {
+func (p *predictor) run(k int, strategy config.Strategy, chosen plan.Outcome, measure bool) result {
 	s := sim.New(p.base, p.opts[k])
 	defer s.Rollback(s.Checkpoint())
 	var r result
@@ -209,9 +209,9 @@ func (p *predictor) run(k int, strategy string, chosen plan.Outcome, measure boo
 
 // actor acts on the simulated copy s as the real actor acts on ECS.
 func (p *predictor) actor(s *sim.Sim) *act.Actor {
-	return act.New(s, s, p.in.Cluster.Name, s, p.in.Config, quiet).WithObserver(func(context.Context) ([]cluster.InstanceCount, error) {
+	return act.New(s, s, p.in.Cluster.Name, s, p.in.Config, quiet).WithCountReader(func(context.Context) ([]cluster.InstanceCount, error) {
 		var out []cluster.InstanceCount
-		s.View(func(m *cluster.Cluster) { out = m.Observe() })
+		s.View(func(m *cluster.Cluster) { out = m.InstanceCounts() })
 		return out, nil
 	}).WithReader(func(context.Context) (*cluster.Cluster, error) {
 		var out *cluster.Cluster
@@ -245,7 +245,7 @@ func (p *predictor) settle(s *sim.Sim, r *result, measure bool) {
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // predict runs strategy on every sample.
-func (p *predictor) predict(strategy string, chosen plan.Outcome, measure bool) plan.Prediction {
+func (p *predictor) predict(strategy config.Strategy, chosen plan.Outcome, measure bool) plan.Prediction {
 	runs := make([]result, len(p.opts))
 	for k := range p.opts {
 		runs[k] = p.run(k, strategy, chosen, measure)
@@ -259,7 +259,7 @@ func (p *predictor) predict(strategy string, chosen plan.Outcome, measure bool) 
 
 // summarize turns the runs of one candidate into a prediction, each sample measured
 // against the idle run on the same sample.
-func (p *predictor) summarize(strategy string, runs, idle []result) plan.Prediction {
+func (p *predictor) summarize(strategy config.Strategy, runs, idle []result) plan.Prediction {
 	pr := plan.Prediction{Strategy: strategy, Possible: true, Samples: len(runs), Run: runs[0].outcome, Reason: runs[0].outcome.Ended}
 	var covs, credited, seconds []float64
 	var restarts, moves []int

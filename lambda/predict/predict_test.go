@@ -29,8 +29,8 @@ func TestDecideGate(t *testing.T) {
 	}
 	d := decide(ct.Loaded(t, append(counts, 0)...), cfg)
 	want := "COV 23.54% is at or below COV_PERCENT 25%; with 20 instances one empty joiner only reaches 23.54%: lower COV_PERCENT for a cluster this size"
-	if d.Action != plan.ActionSkip || d.Reason != want || d.COVBefore != 23.54 {
-		t.Errorf("Decide = %s %q (cov %v), want skip %q", d.Action, d.Reason, d.COVBefore, want)
+	if d.Strategy != plan.StrategySkip || d.Reason != want || d.COVBefore != 23.54 {
+		t.Errorf("Decide = %s %q (cov %v), want skip %q", d.Strategy, d.Reason, d.COVBefore, want)
 	}
 }
 
@@ -77,8 +77,8 @@ func TestDecideSkipsWhatOnlyTheRulesKeepUneven(t *testing.T) {
 	b.Tasks(web, i1, 2)
 	b.Tasks(web, i2, 2)
 	d := decide(b.Cluster(t), config.Default())
-	if d.Action != plan.ActionSkip || len(d.Predictions) != 0 || !strings.Contains(d.Reason, "the lowest the services' own placement allows") {
-		t.Errorf("Decide = %s %q with %d predictions", d.Action, d.Reason, len(d.Predictions))
+	if d.Strategy != plan.StrategySkip || len(d.Predictions) != 0 || !strings.Contains(d.Reason, "the lowest the services' own placement allows") {
+		t.Errorf("Decide = %s %q with %d predictions", d.Strategy, d.Reason, len(d.Predictions))
 	}
 }
 
@@ -205,12 +205,12 @@ func TestDecideCountsOnECSZoneRebalancing(t *testing.T) {
 		}
 		b.Tasks(b.Service("web", opts...), a, 6)
 		d := decide(b.Cluster(t), config.Default())
-		if by := strings.Contains(d.Reason, "reaches the goal") && strings.Contains(d.Reason, "by itself"); d.Action != plan.ActionSkip || !by {
+		if by := strings.Contains(d.Reason, "reaches the goal") && strings.Contains(d.Reason, "by itself"); d.Strategy != plan.StrategySkip || !by {
 			if enabled {
-				t.Errorf("rebalancing enabled: %s %q, want a skip because ECS rebalances the zones itself", d.Action, d.Reason)
+				t.Errorf("rebalancing enabled: %s %q, want a skip because ECS rebalances the zones itself", d.Strategy, d.Reason)
 			}
 		} else if !enabled {
-			t.Errorf("rebalancing disabled: %s %q, want the rebalancer to act", d.Action, d.Reason)
+			t.Errorf("rebalancing disabled: %s %q, want the rebalancer to act", d.Strategy, d.Reason)
 		}
 	}
 }

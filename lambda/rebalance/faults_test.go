@@ -84,7 +84,7 @@ func sweepHarness(t *testing.T, c sweepCase, snap *snapshot.Snapshot) *harness {
 		c.prepare(c0)
 	}
 	return newHarness(t, c0, snap.Simulation.Now, func(cfg *config.Config) {
-		cfg.Strategy = c.strategy
+		cfg.Strategy = config.Strategy(c.strategy)
 		if c.edit != nil {
 			c.edit(cfg)
 		}
@@ -258,7 +258,7 @@ func runFaultPoint(t *testing.T, c sweepCase, snap *snapshot.Snapshot, at call, 
 		if strings.HasPrefix(m, "drain ") && drained {
 			t.Errorf("the retry drained again (%s) after the first run had drained", m)
 		}
-		if strings.HasPrefix(m, "desired ") && moved && c.strategy == config.StrategyMove && !strings.Contains(h.logs.String(), "sweptMoves") {
+		if strings.HasPrefix(m, "desired ") && moved && config.Strategy(c.strategy) == config.StrategyMove && !strings.Contains(h.logs.String(), "sweptMoves") {
 			t.Errorf("the retry moved again (%s) after the first run had moved", m)
 		}
 	}

@@ -74,14 +74,14 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) error {
 func (h *Handler) Process(ctx context.Context, raw []byte) ([]Report, error) {
 	ev, err := event.Decode(raw)
 	if err != nil {
-		r := Report{Decision: plan.Decision{Action: plan.ActionSkip, Reason: "ignored: " + err.Error()}, DryRun: h.cfg.DryRun}
+		r := Report{Decision: plan.Decision{Strategy: plan.StrategySkip, Reason: "ignored: " + err.Error()}, DryRun: h.cfg.DryRun}
 		h.log.WarnContext(ctx, "event ignored", slog.String(KeyReason, r.Reason))
 		return []Report{r}, nil
 	}
 	v := ev.Classify(h.cfg.ActsOn)
 	switch v.Kind {
 	case event.Ignored:
-		r := Report{Decision: plan.Decision{Action: plan.ActionSkip, Reason: "ignored: " + v.Reason}, DryRun: h.cfg.DryRun}
+		r := Report{Decision: plan.Decision{Strategy: plan.StrategySkip, Reason: "ignored: " + v.Reason}, DryRun: h.cfg.DryRun}
 		if ev.Instance != nil {
 			r.Cluster, r.ContainerInstanceARN, r.EC2InstanceID = cluster.NameOf(ev.Instance.ClusterARN), ev.Instance.ContainerInstanceARN, ev.Instance.EC2InstanceID
 		}
@@ -89,7 +89,7 @@ func (h *Handler) Process(ctx context.Context, raw []byte) ([]Report, error) {
 		return []Report{r}, nil
 	case event.Scheduled:
 		if len(h.cfg.Clusters) == 0 {
-			r := Report{Decision: plan.Decision{Action: plan.ActionSkip, Reason: "scheduled run without CLUSTERS: nothing to check"}, DryRun: h.cfg.DryRun}
+			r := Report{Decision: plan.Decision{Strategy: plan.StrategySkip, Reason: "scheduled run without CLUSTERS: nothing to check"}, DryRun: h.cfg.DryRun}
 			h.log.ErrorContext(ctx, "scheduled run needs CLUSTERS", slog.String(KeyReason, r.Reason))
 			return []Report{r}, nil
 		}
@@ -110,7 +110,7 @@ func (h *Handler) Process(ctx context.Context, raw []byte) ([]Report, error) {
 // act. It logs the decision record and the metrics, and returns an error only when a
 // retry could help.
 func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event.InstanceDetail) (r Report, err error) {
-	r = Report{Cluster: cluster.NameOf(clusterID), DryRun: h.cfg.DryRun, Decision: plan.Decision{Action: plan.ActionSkip}}
+	r = Report{Cluster: cluster.NameOf(clusterID), DryRun: h.cfg.DryRun, Decision: plan.Decision{Strategy: plan.StrategySkip}}
 	if joiner != nil {
 		r.ContainerInstanceARN, r.EC2InstanceID = joiner.ContainerInstanceARN, joiner.EC2InstanceID
 	}
@@ -120,7 +120,7 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 	}
 	actor := act.New(h.api, write, clusterID, h.clock, h.cfg, h.log)
 	defer func() {
-		r.Actions = actor.Actions()
+		r.Steps = actor.Steps()
 		if err != nil {
 			r.Error = err.Error()
 			if !ecsclient.Retryable(err) {
@@ -180,7 +180,7 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 	}
 	r.Decision = predict.Decide(ctx, predict.Input{Cluster: c, Config: h.cfg, Now: now, Budget: budget, TaskStart: h.taskStart,
 		Clock: h.clock.Now, ComputeBudget: budget - actingTime(h.cfg)})
-	if r.Decision.Action == plan.ActionSkip {
+	if r.Decision.Strategy == plan.StrategySkip {
 		return r, nil
 	}
 	if h.cfg.DryRun {
@@ -188,7 +188,7 @@ func (h *Handler) rebalance(ctx context.Context, clusterID string, joiner *event
 		r.Run = r.Decision.Chosen.Run
 		return r, nil
 	}
-	r.Run, err = act.Execute(ctx, r.Decision.Action, r.Decision.Chosen.Run, r.Decision.Goal, c, actor, h.cfg)
+	r.Run, err = act.Execute(ctx, r.Decision.Strategy, r.Decision.Chosen.Run, r.Decision.Goal, c, actor, h.cfg)
 	if errors.Is(err, act.ErrOutOfTime) {
 		r.Run.Ended = "stopped: " + err.Error()
 		return r, nil

@@ -111,15 +111,15 @@ func joinEvent(c *cluster.Cluster, i *cluster.Instance, at time.Time) []byte {
 }
 
 func TestHeadlineJoin(t *testing.T) {
-	for _, strategy := range []string{"auto", "force-new-deployment"} {
-		t.Run(strategy, func(t *testing.T) {
+	for _, strategy := range []config.Strategy{config.StrategyAuto, config.StrategyForceNewDeployment} {
+		t.Run(string(strategy), func(t *testing.T) {
 			h := loadHarness(t, "headline", func(c *config.Config) { c.Strategy = strategy })
 			r, err := h.deliver(readEvent(t, "headline-join"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.Action != "force-new-deployment" || !cmp.Equal(r.Run.Services, []string{"web"}) {
-				t.Fatalf("decision %s %v: %s", r.Action, r.Run.Services, r.Reason)
+			if r.Strategy != "force-new-deployment" || !cmp.Equal(r.Run.Services, []string{"web"}) {
+				t.Fatalf("decision %s %v: %s", r.Strategy, r.Run.Services, r.Reason)
 			}
 			if !strings.Contains(r.Trigger, "holds 1 daemon task(s)") {
 				t.Errorf("trigger %q: the joiner runs the log router's daemon task and is still a join", r.Trigger)
@@ -161,8 +161,8 @@ func lazyConfig(cfg *config.Config) { cfg.DrainTimeout, cfg.COVPercent = 20*time
 // whatever the strategy.
 func TestNeverReactivatesAForeignDrain(t *testing.T) {
 	c, joiner, foreign := lazyCluster(t)
-	for _, strategy := range []string{"drain", "force-new-deployment", "auto"} {
-		t.Run(strategy, func(t *testing.T) {
+	for _, strategy := range []config.Strategy{config.StrategyDrain, config.StrategyForceNewDeployment, config.StrategyAuto} {
+		t.Run(string(strategy), func(t *testing.T) {
 			h := newHarness(t, c.Clone(), ct.Epoch, func(cfg *config.Config) { lazyConfig(cfg); cfg.Strategy = strategy })
 			r, err := h.deliver(joinEvent(c, joiner, ct.Epoch))
 			if err != nil {
@@ -172,11 +172,11 @@ func TestNeverReactivatesAForeignDrain(t *testing.T) {
 			case strategy == "drain":
 				// 1 of 5 instances is someone else's drain: one of ours would leave 2 of
 				// 5 unavailable, more than a third.
-				if r.Action != plan.ActionSkip || !strings.Contains(r.Reason, "more than a third unavailable") {
-					t.Fatalf("decision %s: %s; want a skip: drains never stack on someone else's", r.Action, r.Reason)
+				if r.Strategy != plan.StrategySkip || !strings.Contains(r.Reason, "more than a third unavailable") {
+					t.Fatalf("decision %s: %s; want a skip: drains never stack on someone else's", r.Strategy, r.Reason)
 				}
-			case r.Action != strategy && strategy != "auto" || r.Action == plan.ActionSkip:
-				t.Fatalf("decision %s: %s", r.Action, r.Reason)
+			case r.Strategy != strategy && strategy != "auto" || r.Strategy == plan.StrategySkip:
+				t.Fatalf("decision %s: %s", r.Strategy, r.Reason)
 			}
 			if got := h.status()[foreign.EC2InstanceID]; got != cluster.StatusDraining {
 				t.Errorf("someone else's DRAINING instance is now %s", got)
@@ -186,7 +186,7 @@ func TestNeverReactivatesAForeignDrain(t *testing.T) {
 					t.Errorf("the foreign drain was touched: %s %s", call.Action, in.Status)
 				}
 			}
-			t.Logf("%s: %s; drained %v", r.Action, r.Reason, r.Run.Instances)
+			t.Logf("%s: %s; drained %v", r.Strategy, r.Reason, r.Run.Instances)
 		})
 	}
 }
@@ -224,8 +224,8 @@ func TestNextInvocationRepairsACrashedDrain(t *testing.T) {
 // Safety guarantee 4 (README): ineligible services are never redeployed and never
 // drained away, by any strategy.
 func TestIneligibleServicesAreNeverTouched(t *testing.T) {
-	for _, strategy := range []string{"auto", "force-new-deployment", "drain"} {
-		t.Run(strategy, func(t *testing.T) {
+	for _, strategy := range []config.Strategy{config.StrategyAuto, config.StrategyForceNewDeployment, config.StrategyDrain} {
+		t.Run(string(strategy), func(t *testing.T) {
 			h := loadHarness(t, "mixed", func(c *config.Config) { c.Strategy = strategy })
 			var ineligible map[string]bool
 			h.s.View(func(c *cluster.Cluster) {
@@ -329,11 +329,11 @@ func TestDryRunMakesNoMutatingCall(t *testing.T) {
 	if got := h.mutatingCalls()[callsBefore:]; len(got) != 0 {
 		t.Errorf("dry run made mutating calls: %v", got)
 	}
-	if !r.DryRun || r.Action != "force-new-deployment" || !cmp.Equal(r.Run.Services, []string{"web"}) {
-		t.Errorf("dry run report: %s %v dryRun=%v", r.Action, r.Run.Services, r.DryRun)
+	if !r.DryRun || r.Strategy != "force-new-deployment" || !cmp.Equal(r.Run.Services, []string{"web"}) {
+		t.Errorf("dry run report: %s %v dryRun=%v", r.Strategy, r.Run.Services, r.DryRun)
 	}
-	if len(r.Actions) == 0 || r.Actions[0].Kind != "unmark" {
-		t.Errorf("the sweep it would do is not reported: %+v", r.Actions)
+	if len(r.Steps) == 0 || r.Steps[0].Kind != "unmark" {
+		t.Errorf("the sweep it would do is not reported: %+v", r.Steps)
 	}
 	if !strings.Contains(h.logs.String(), `"dryRun":true`) {
 		t.Error("the decision record does not say dryRun")
@@ -351,8 +351,8 @@ func TestDuplicateDeliveryActsOnce(t *testing.T) {
 			h := loadHarness(t, "headline", nil)
 			raw := readEvent(t, "headline-join")
 			first, err := h.deliver(raw)
-			if err != nil || first.Action == plan.ActionSkip {
-				t.Fatalf("first delivery: %s %s %v", first.Action, first.Reason, err)
+			if err != nil || first.Strategy == plan.StrategySkip {
+				t.Fatalf("first delivery: %s %s %v", first.Strategy, first.Reason, err)
 			}
 			n := len(h.mutatingCalls())
 			h.s.Advance(tt.after)
@@ -360,8 +360,8 @@ func TestDuplicateDeliveryActsOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := h.mutatingCalls()[n:]; len(got) != 0 || second.Action != plan.ActionSkip {
-				t.Errorf("second delivery: %s (%s), mutating calls %v", second.Action, second.Reason, got)
+			if got := h.mutatingCalls()[n:]; len(got) != 0 || second.Strategy != plan.StrategySkip {
+				t.Errorf("second delivery: %s (%s), mutating calls %v", second.Strategy, second.Reason, got)
 			}
 			t.Logf("second delivery skipped: %s", second.Reason)
 		})
@@ -406,7 +406,7 @@ func TestRetryableFailuresReturnAnError(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Errorf("error = %v, want error %v", err, tt.wantErr)
 			}
-			if r.Error == "" || r.Action != plan.ActionSkip || len(h.mutatingCalls()) != 0 {
+			if r.Error == "" || r.Strategy != plan.StrategySkip || len(h.mutatingCalls()) != 0 {
 				t.Errorf("report %+v", r)
 			}
 			if !strings.Contains(h.logs.String(), `"level":"ERROR"`) {
@@ -437,7 +437,7 @@ func TestDecisionRecordAndMetrics(t *testing.T) {
 				t.Fatal("two decision records")
 			}
 			rec = m
-		case act.LogAction:
+		case act.LogStep:
 			if rec != nil {
 				t.Error("an action logged after the decision record")
 			}
@@ -482,14 +482,14 @@ func TestScheduledRun(t *testing.T) {
 	t.Run("checks every configured cluster", func(t *testing.T) {
 		h := loadHarness(t, "headline", func(c *config.Config) { c.Clusters = []string{"demo"} })
 		r, err := h.deliver(readEvent(t, "scheduled"))
-		if err != nil || r.Trigger != "scheduled check" || r.Action != "force-new-deployment" {
-			t.Errorf("scheduled run: %s %s %v", r.Action, r.Reason, err)
+		if err != nil || r.Trigger != "scheduled check" || r.Strategy != "force-new-deployment" {
+			t.Errorf("scheduled run: %s %s %v", r.Strategy, r.Reason, err)
 		}
 	})
 	t.Run("without CLUSTERS there is nothing to check", func(t *testing.T) {
 		h := loadHarness(t, "headline", nil)
 		r, err := h.deliver(readEvent(t, "scheduled"))
-		if err != nil || r.Action != plan.ActionSkip || !strings.Contains(r.Reason, "CLUSTERS") || h.s.Stats().APICalls != 0 {
+		if err != nil || r.Strategy != plan.StrategySkip || !strings.Contains(r.Reason, "CLUSTERS") || h.s.Stats().APICalls != 0 {
 			t.Errorf("scheduled run without CLUSTERS: %s %v", r.Reason, err)
 		}
 	})
@@ -552,8 +552,8 @@ func TestDryRunMoveMakesNoMutatingCall(t *testing.T) {
 	if got := h.mutatingCalls(); len(got) != 0 {
 		t.Errorf("dry run made mutating calls: %v", got)
 	}
-	if r.Action != config.StrategyMove || len(r.Run.Planned) == 0 || len(r.Run.Results) == 0 {
-		t.Errorf("dry run report: %s planned %v results %v", r.Action, r.Run.Planned, r.Run.Results)
+	if r.Strategy != config.StrategyMove || len(r.Run.Planned) == 0 || len(r.Run.Results) == 0 {
+		t.Errorf("dry run report: %s planned %v results %v", r.Strategy, r.Run.Planned, r.Run.Results)
 	}
 	if !strings.Contains(h.logs.String(), `"planned":[`) {
 		t.Error("the decision record does not say what it would move")

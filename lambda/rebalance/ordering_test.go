@@ -34,14 +34,14 @@ func older(t *testing.T, raw []byte) []byte {
 func TestOutOfOrderDelivery(t *testing.T) {
 	h := loadHarness(t, "headline", nil)
 	first, err := h.deliver(readEvent(t, "headline-join"))
-	if err != nil || first.Action == plan.ActionSkip {
+	if err != nil || first.Strategy == plan.StrategySkip {
 		t.Fatalf("first: %s %v", first.Reason, err)
 	}
 	n := len(h.mutatingCalls())
 	for _, name := range []string{"headline-join", "draining-instance", "disconnected-agent"} {
 		r, err := h.deliver(older(t, readEvent(t, name)))
-		if err != nil || r.Action != plan.ActionSkip {
-			t.Errorf("older %s: %s (%s) %v", name, r.Action, r.Reason, err)
+		if err != nil || r.Strategy != plan.StrategySkip {
+			t.Errorf("older %s: %s (%s) %v", name, r.Strategy, r.Reason, err)
 		}
 	}
 	if got := h.mutatingCalls()[n:]; len(got) != 0 {
@@ -89,7 +89,7 @@ func TestTwoJoinsInQuickSuccession(t *testing.T) {
 			t.Errorf("%s redeployed %d times", svc, n)
 		}
 	}
-	t.Logf("second join: %s (%s); redeployments %v", r.Action, r.Reason, redeploys)
+	t.Logf("second join: %s (%s); redeployments %v", r.Strategy, r.Reason, redeploys)
 	for id, st := range h.status() {
 		if st != cluster.StatusActive {
 			t.Errorf("%s is %s", id, st)
@@ -111,7 +111,7 @@ func TestScheduledRunRightAfterADrain(t *testing.T) {
 	ctx, cancel := h.s.WithTimeout(context.Background(), h.cfg.FunctionTimeout())
 	first, err := h.h.Process(ctx, readEvent(t, "lazy-join"))
 	cancel()
-	if err != nil || first[0].Action != "drain" {
+	if err != nil || first[0].Strategy != "drain" {
 		t.Fatalf("first: %+v %v", first, err)
 	}
 	n := len(h.mutatingCalls())
@@ -121,10 +121,10 @@ func TestScheduledRunRightAfterADrain(t *testing.T) {
 	}
 	for _, m := range h.mutatingCalls()[n:] {
 		if m == "UpdateContainerInstancesState" {
-			t.Errorf("the scheduled run drained during the first one's replacements: %s (%s)", sched.Action, sched.Reason)
+			t.Errorf("the scheduled run drained during the first one's replacements: %s (%s)", sched.Strategy, sched.Reason)
 		}
 	}
-	t.Logf("scheduled run after the drain: %s (%s)", sched.Action, sched.Reason)
+	t.Logf("scheduled run after the drain: %s (%s)", sched.Strategy, sched.Reason)
 	drainingNow := 0
 	for _, st := range h.status() {
 		if st == cluster.StatusDraining {
@@ -162,7 +162,7 @@ func TestScheduledRunDuringAnOrphanedDrain(t *testing.T) {
 	if st := h.status()[victim.EC2InstanceID]; st != cluster.StatusActive {
 		t.Errorf("orphaned drain left %s", st)
 	}
-	t.Logf("scheduled run: swept %v, then %s (%s)", r.Swept, r.Action, r.Reason)
+	t.Logf("scheduled run: swept %v, then %s (%s)", r.Swept, r.Strategy, r.Reason)
 }
 
 // endForeignDrains sets every DRAINING instance of the harness's cluster ACTIVE, as

@@ -202,7 +202,7 @@ func TestOtherActorsDuringARun(t *testing.T) {
 	case testing.Short():
 		clusters = 2 // the edit-test loop
 	}
-	runs, acted, outsideActed := 0, map[string]int{}, 0
+	runs, acted, outsideActed := 0, map[config.Strategy]int{}, 0
 	for k := range clusters {
 		n := 3 + k%6
 		o := ct.GenOptions{
@@ -212,13 +212,13 @@ func TestOtherActorsDuringARun(t *testing.T) {
 		}
 		base := ct.Generate(o)
 		joiner := base.Instances()[n]
-		for _, strategy := range []string{config.StrategyForceNewDeployment, config.StrategyDrain, config.StrategyMove} {
+		for _, strategy := range []config.Strategy{config.StrategyForceNewDeployment, config.StrategyDrain, config.StrategyMove} {
 			for _, kind := range outsideKinds {
 				for _, at := range positions {
 					name := fmt.Sprintf("%s/%s/%s@%d", o.Name, strategy, kind, at)
 					r, out := runWithOutsider(t, name, base, joiner, strategy, kind, at, uint64(k))
 					runs++
-					if r.Action != plan.ActionSkip {
+					if r.Strategy != plan.StrategySkip {
 						acted[strategy]++
 					}
 					if out.did != "" {
@@ -230,7 +230,7 @@ func TestOtherActorsDuringARun(t *testing.T) {
 	}
 	t.Logf("%d runs (%d clusters x 3 strategies x %d outside kinds x %d interleavings); acted: %v; the outsider acted in %d",
 		runs, clusters, len(outsideKinds), len(positions), acted, outsideActed)
-	for _, s := range []string{config.StrategyForceNewDeployment, config.StrategyDrain, config.StrategyMove} {
+	for _, s := range []config.Strategy{config.StrategyForceNewDeployment, config.StrategyDrain, config.StrategyMove} {
 		if acted[s] == 0 {
 			t.Errorf("%s never acted: the test covers nothing of it", s)
 		}
@@ -244,7 +244,7 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func runWithOutsider(t *testing.T, name string, base *cluster.Cluster, joiner *cluster.Instance, strategy, kind string, at int, seed uint64) (rebalance.Report, *outsider) {
+func runWithOutsider(t *testing.T, name string, base *cluster.Cluster, joiner *cluster.Instance, strategy config.Strategy, kind string, at int, seed uint64) (rebalance.Report, *outsider) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Strategy, cfg.PredictionSamples = strategy, 2
@@ -290,7 +290,7 @@ func runWithOutsider(t *testing.T, name string, base *cluster.Cluster, joiner *c
 		foreign = append(foreign, out.drained)
 	}
 	fail := func(format string, args ...any) {
-		t.Errorf("%s (%s; %s: %s): %s", name, out.did, r.Action, r.Reason, fmt.Sprintf(format, args...))
+		t.Errorf("%s (%s; %s: %s): %s", name, out.did, r.Strategy, r.Reason, fmt.Sprintf(format, args...))
 	}
 	var clusterARN string
 	s.View(func(c *cluster.Cluster) {

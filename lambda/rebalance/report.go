@@ -25,7 +25,7 @@ const (
 	KeyMinMoves     = "minMoves"
 	KeyPredictions  = "predictions"
 	KeySkipped      = "skippedServices"
-	KeyActions      = "actions"
+	KeySteps        = "steps"
 	KeySwept        = "swept"
 	KeySweptMoves   = "sweptMoves"
 	KeyPlanned      = "planned"
@@ -56,10 +56,10 @@ type Report struct {
 	Swept  []string     `json:"swept,omitempty"` // instances an earlier run left DRAINING, reactivated
 	// SweptMoves says what the sweep did to services a move an earlier run did not
 	// finish left with the surge marker.
-	SweptMoves []string     `json:"sweptMoves,omitempty"`
-	Actions    []act.Action `json:"actions,omitempty"`
-	Notes      []string     `json:"notes,omitempty"`
-	Error      string       `json:"error,omitempty"`
+	SweptMoves []string   `json:"sweptMoves,omitempty"`
+	Steps      []act.Step `json:"steps,omitempty"`
+	Notes      []string   `json:"notes,omitempty"`
+	Error      string     `json:"error,omitempty"`
 }
 
 // emit writes the decision record and its metrics.
@@ -68,7 +68,7 @@ func (h *Handler) emit(ctx context.Context, r Report) {
 		slog.String(KeyCluster, r.Cluster),
 		slog.String(KeyInstanceARN, r.ContainerInstanceARN),
 		slog.String(KeyEC2ID, r.EC2InstanceID),
-		slog.String(KeyDecision, r.Action),
+		slog.String(KeyDecision, string(r.Strategy)),
 		slog.String(KeyReason, r.Reason),
 		slog.Float64(KeyCOVBefore, r.COVBefore),
 		slog.Float64(KeyCOVPredicted, r.COVPredicted),
@@ -90,8 +90,8 @@ func (h *Handler) emit(ctx context.Context, r Report) {
 	if r.Run.Ended != "" {
 		attrs = append(attrs, slog.String(KeyEnded, r.Run.Ended))
 	}
-	if len(r.Actions) > 0 {
-		attrs = append(attrs, slog.Any(KeyActions, r.Actions))
+	if len(r.Steps) > 0 {
+		attrs = append(attrs, slog.Any(KeySteps, r.Steps))
 	}
 	if len(r.Swept) > 0 {
 		attrs = append(attrs, slog.Any(KeySwept, r.Swept))
@@ -150,7 +150,7 @@ func (h *Handler) writeMetrics(r Report) {
 			}},
 		},
 		"Cluster":          r.Cluster,
-		"Decision":         r.Action,
+		"Decision":         r.Strategy,
 		"Decisions":        1,
 		"TasksRestarted":   restarts,
 		"InstancesDrained": len(r.Run.Instances),

@@ -41,15 +41,15 @@ type Result struct {
 	Trigger     string    `json:"trigger,omitempty"`
 	// Notes are what the function's read of the cluster had to assume (an instance
 	// type with no known interface limit, say), as it logs them.
-	Notes            []string `json:"notes,omitempty"`
-	Decision         string   `json:"decision"`
-	Reason           string   `json:"reason"`
-	DryRun           bool     `json:"dryRun"`
-	COVBefore        float64  `json:"covBefore"`
-	COVPredicted     float64  `json:"covPredicted"`
-	PredictedCOVLow  float64  `json:"predictedCovLow"`
-	PredictedCOVHigh float64  `json:"predictedCovHigh"`
-	COVAfter         float64  `json:"covAfter"`
+	Notes            []string        `json:"notes,omitempty"`
+	Decision         config.Strategy `json:"decision"`
+	Reason           string          `json:"reason"`
+	DryRun           bool            `json:"dryRun"`
+	COVBefore        float64         `json:"covBefore"`
+	COVPredicted     float64         `json:"covPredicted"`
+	PredictedCOVLow  float64         `json:"predictedCovLow"`
+	PredictedCOVHigh float64         `json:"predictedCovHigh"`
+	COVAfter         float64         `json:"covAfter"`
 	// The reachable target (cluster.Reach): its COV, the moves to it before, and
 	// the settled cluster's distance to its own.
 	COVFloor            float64        `json:"covFloor"`
@@ -365,8 +365,8 @@ func RunTo(cfg config.Config, snap *snapshot.Snapshot, events []Event, emf io.Wr
 
 		rep := reports[0]
 		r.report = rep
-		r.Trigger, r.Decision, r.Reason, r.Notes = rep.Trigger, rep.Action, rep.Reason, rep.Notes
-		if ev.Cluster != "" && ev.Cluster != snap.Cluster.Name && r.Decision == plan.ActionSkip {
+		r.Trigger, r.Decision, r.Reason, r.Notes = rep.Trigger, rep.Strategy, rep.Reason, rep.Notes
+		if ev.Cluster != "" && ev.Cluster != snap.Cluster.Name && r.Decision == plan.StrategySkip {
 			// The Lambda would say CLUSTERS; here the real cause is the snapshot.
 			r.Reason = fmt.Sprintf("ignored: the event is for cluster %s, and the snapshot holds %s, the only cluster the replay simulates (capture %s with the snapshot command to replay its events)",
 				ev.Cluster, snap.Cluster.Name, ev.Cluster)
@@ -384,12 +384,12 @@ func RunTo(cfg config.Config, snap *snapshot.Snapshot, events []Event, emf io.Wr
 		if len(rep.Run.Results) > 0 {
 			r.ServicesRedeployed, r.TasksMoved = []string{}, rep.Run.Results
 		}
-		if cfg.DryRun && rep.Action != plan.ActionSkip {
+		if cfg.DryRun && rep.Strategy != plan.StrategySkip {
 			// Nothing happened: what the prediction's run did is what it would do.
 			r.Planned = &Planned{ServicesRedeployed: r.ServicesRedeployed, InstancesDrained: r.InstancesDrained, DrainRounds: r.DrainRounds, TasksMoved: r.TasksMoved}
 			r.ServicesRedeployed, r.InstancesDrained, r.DrainRounds, r.TasksMoved = []string{}, []string{}, nil, nil
 		}
-		if rep.Action == plan.ActionSkip {
+		if rep.Strategy == plan.StrategySkip {
 			r.COVPredicted, r.PredictedCOVLow, r.PredictedCOVHigh = r.COVBefore, r.COVBefore, r.COVBefore
 		}
 		if r.Goal == 0 {

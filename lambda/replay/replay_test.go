@@ -283,7 +283,7 @@ func TestEMF(t *testing.T) {
 			kinds = append(kinds, "metrics")
 		}
 	}
-	if diff := cmp.Diff([]string{"action", "decision", "metrics"}, kinds); diff != "" {
+	if diff := cmp.Diff([]string{"step", "decision", "metrics"}, kinds); diff != "" {
 		t.Errorf("lines (-want +got):\n%s\n%s", diff, out)
 	}
 }

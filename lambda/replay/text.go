@@ -34,7 +34,7 @@ func WriteText(w io.Writer, r Result, cfg config.Config) {
 	for _, n := range r.Notes {
 		p("note       %s", n)
 	}
-	p("decision   %s: %s", strings.ToUpper(r.Decision), r.Reason)
+	p("decision   %s: %s", strings.ToUpper(string(r.Decision)), r.Reason)
 	for _, pr := range r.Predictions {
 		p("  %s", predictionLine(pr, cfg))
 	}
@@ -108,7 +108,7 @@ func WriteText(w io.Writer, r Result, cfg config.Config) {
 	}
 	p("reachable  floor %.2f%% (the lowest the services' own placement allows)%s; %d moves away before, %d after", r.COVFloor, goal, r.ReachableMoves, r.ReachableMovesAfter)
 	own := ""
-	if r.Decision == plan.ActionSkip && r.TasksStarted+r.TasksStopped > 0 {
+	if r.Decision == plan.StrategySkip && r.TasksStarted+r.TasksStopped > 0 {
 		own = "; all by the cluster itself (deployments already in flight): the rebalancer did nothing"
 	}
 	p("tasks      %d started, %d stopped; minMoves %d (the fewest moves that balance it, ignoring placement)%s", r.TasksStarted, r.TasksStopped, r.MinMoves, own)
