@@ -23,8 +23,9 @@ import (
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 )
 
-// AppOptions is what the app reads from its context and environment.
-type AppOptions struct {
+// AppContext is what the app reads from its context (-c) and environment: which
+// stacks to synthesize, where, and how their rebalancers are set up.
+type AppContext struct {
 	// ClusterName attaches the rebalancer to an existing cluster of the stack's
 	// account and region (-c clusterName=NAME).
 	ClusterName string
@@ -32,35 +33,73 @@ type AppOptions struct {
 	Demo bool
 	// Package synthesizes the parameterized template of make package (-c package=true).
 	Package bool
+	// Env is the account and region of the attach and demo stacks (nil: the CLI's
+	// defaults at deploy time). The package template is environment-agnostic.
+	Env *awscdk.Environment
+	StackOptions
+}
+
+// StackOptions are how every stack of the app sets up its Rebalancer.
+type StackOptions struct {
 	// Schedule is an EventBridge schedule expression for the optional COV check
 	// (-c schedule="rate(1 hour)").
 	Schedule string
 	// AlarmEmail subscribes an address to the alarms (-c alarmEmail=...).
 	AlarmEmail string
 	// Settings are the settings of README, "Configuration" (the same environment
-	// variables the function reads).
-	Settings     *config.Config
+	// variables the function reads); nil is the defaults.
+	Settings *config.Config
+	// BootstrapDir holds the built function (RebalancerProps.BootstrapDir).
 	BootstrapDir string
-	Env          *awscdk.Environment
 }
 
-// BuildApp adds the stacks the options ask for; when they ask for none, it returns an
+// AttachStackProps are the props of NewAttachStack.
+type AttachStackProps struct {
+	awscdk.StackProps
+	StackOptions
+	// ClusterName is the existing cluster, in the stack's account and region.
+	ClusterName string
+}
+
+// DemoStackProps are the props of NewDemoStack.
+type DemoStackProps struct {
+	awscdk.StackProps
+	StackOptions
+}
+
+// PackageStackProps are the props of NewPackageStack; its synthesizer is always the
+// bootstrapless one (the template deploys without CDK bootstrap).
+type PackageStackProps struct {
+	awscdk.StackProps
+	StackOptions
+}
+
+// BuildApp adds the stacks the context asks for; when it asks for none, it returns an
 // error that names what is missing (a command-line mistake, not a bug: no panic).
-func BuildApp(app awscdk.App, o AppOptions) ([]awscdk.Stack, error) {
-	if o.ClusterName == "" && !o.Demo && !o.Package {
+func BuildApp(app awscdk.App, c AppContext) ([]awscdk.Stack, error) {
+	if c.ClusterName == "" && !c.Demo && !c.Package {
 		return nil, errors.New("nothing to synthesize: pass -c clusterName=NAME to attach to an existing cluster, -c demo=true for the demo cluster, or -c package=true for the template of make package")
 	}
 	var stacks []awscdk.Stack
-	if o.ClusterName != "" {
-		stacks = append(stacks, NewAttachStack(app, "EcsRebalancer-"+o.ClusterName, o))
+	if c.ClusterName != "" {
+		stacks = append(stacks, NewAttachStack(app, "EcsRebalancer-"+c.ClusterName, &AttachStackProps{
+			StackProps: awscdk.StackProps{Env: c.Env}, StackOptions: c.StackOptions, ClusterName: c.ClusterName}))
 	}
-	if o.Demo {
-		stacks = append(stacks, NewDemoStack(app, "EcsRebalancerDemo", o))
+	if c.Demo {
+		stacks = append(stacks, NewDemoStack(app, "EcsRebalancerDemo", &DemoStackProps{StackProps: awscdk.StackProps{Env: c.Env}, StackOptions: c.StackOptions}))
 	}
-	if o.Package {
-		stacks = append(stacks, NewPackageStack(app, PackageStackID, o))
+	if c.Package {
+		stacks = append(stacks, NewPackageStack(app, PackageStackID, &PackageStackProps{StackOptions: c.StackOptions}))
 	}
 	return stacks, nil
+}
+
+// describe gives the stack a description unless its props set one.
+func describe(p awscdk.StackProps, description string) *awscdk.StackProps {
+	if p.Description == nil {
+		p.Description = jsii.String(description)
+	}
+	return &p
 }
 
 // PackageStackID is the package stack's ID; its template is cdk.out/<ID>.template.json.
@@ -79,11 +118,11 @@ const (
 // where CDK bootstrap is not allowed (make package): no asset and no bootstrap
 // version check; the cluster, the code's S3 location, STRATEGY and DRY_RUN are
 // parameters, and the other settings are the ones it was synthesized with.
-func NewPackageStack(scope constructs.Construct, id string, o AppOptions) awscdk.Stack {
-	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
-		Description: jsii.String("ecs-rebalancer, packaged: deploy with aws cloudformation deploy, no CDK bootstrap needed"),
-		Synthesizer: awscdk.NewBootstraplessSynthesizer(&awscdk.BootstraplessSynthesizerProps{}),
-	})
+func NewPackageStack(scope constructs.Construct, id string, props *PackageStackProps) awscdk.Stack {
+	sp := describe(props.StackProps, "ecs-rebalancer, packaged: deploy with aws cloudformation deploy, no CDK bootstrap needed")
+	sp.Synthesizer = awscdk.NewBootstraplessSynthesizer(&awscdk.BootstraplessSynthesizerProps{})
+	stack := awscdk.NewStack(scope, jsii.String(id), sp)
+	o := props.StackOptions
 	param := func(name, description string, p *awscdk.CfnParameterProps) awscdk.CfnParameter {
 		p.Description = jsii.String(description)
 		return awscdk.NewCfnParameter(stack, jsii.String(name), p)
@@ -119,17 +158,14 @@ func NewPackageStack(scope constructs.Construct, id string, o AppOptions) awscdk
 
 // NewAttachStack attaches the rebalancer to an existing cluster by name: the cluster's
 // ARN is built from the stack's account and region, so synth needs no AWS lookup.
-func NewAttachStack(scope constructs.Construct, id string, o AppOptions) awscdk.Stack {
-	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
-		Env:         o.Env,
-		Description: jsii.String("ecs-rebalancer attached to ECS cluster " + o.ClusterName),
-	})
-	arn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecs"), Resource: jsii.String("cluster"), ResourceName: jsii.String(o.ClusterName)})
-	NewRebalancer(stack, "Rebalancer", rebalancerProps(stack, o, arn))
+func NewAttachStack(scope constructs.Construct, id string, props *AttachStackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), describe(props.StackProps, "ecs-rebalancer attached to ECS cluster "+props.ClusterName))
+	arn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecs"), Resource: jsii.String("cluster"), ResourceName: jsii.String(props.ClusterName)})
+	NewRebalancer(stack, "Rebalancer", rebalancerProps(stack, props.StackOptions, arn))
 	return stack
 }
 
-func rebalancerProps(stack awscdk.Stack, o AppOptions, clusterArns ...*string) *RebalancerProps {
+func rebalancerProps(stack awscdk.Stack, o StackOptions, clusterArns ...*string) *RebalancerProps {
 	p := &RebalancerProps{ClusterArns: clusterArns, Settings: o.Settings, BootstrapDir: o.BootstrapDir}
 	if o.Schedule != "" {
 		p.Schedule = awsevents.Schedule_Expression(jsii.String(o.Schedule))
@@ -149,11 +185,9 @@ func rebalancerProps(stack awscdk.Stack, o AppOptions, clusterArns ...*string) *
 // VPC without NAT gateways (public subnets only), an ECS cluster, an Auto Scaling group
 // of Graviton instances on the ECS-optimized Amazon Linux 2023 arm64 image behind a
 // capacity provider, and a sample service spread across zones, then instances.
-func NewDemoStack(scope constructs.Construct, id string, o AppOptions) awscdk.Stack {
-	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
-		Env:         o.Env,
-		Description: jsii.String("ecs-rebalancer demo: a small EC2 ECS cluster with the rebalancer attached"),
-	})
+func NewDemoStack(scope constructs.Construct, id string, props *DemoStackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), describe(props.StackProps, "ecs-rebalancer demo: a small EC2 ECS cluster with the rebalancer attached"))
+	o := props.StackOptions
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		MaxAzs:      jsii.Number(3),
 		NatGateways: jsii.Number(0),

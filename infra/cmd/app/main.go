@@ -38,13 +38,15 @@ func run() int {
 		}
 		return ""
 	}
-	if _, err := infra.BuildApp(app, infra.AppOptions{
+	if _, err := infra.BuildApp(app, infra.AppContext{
 		ClusterName: context("clusterName"),
 		Demo:        context("demo") == "true",
 		Package:     context("package") == "true",
-		Schedule:    context("schedule"),
-		AlarmEmail:  context("alarmEmail"),
-		Settings:    &settings,
+		StackOptions: infra.StackOptions{
+			Schedule:   context("schedule"),
+			AlarmEmail: context("alarmEmail"),
+			Settings:   &settings,
+		},
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
