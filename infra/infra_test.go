@@ -432,53 +432,57 @@ func TestDeadLetterQueueAndAlarms(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			for _, s := range synth(t, tt.opts) {
-				tpl := template(t, s)
-				rules := resources(tpl, "AWS::Events::Rule")
-				if len(rules) != tt.rules {
-					t.Fatalf("%d rules, want %d", len(rules), tt.rules)
+				tpl := assertions.Template_FromStack(s, nil)
+				queues := tpl.FindResources(jsii.String("AWS::SQS::Queue"), map[string]any{"Properties": map[string]any{
+					"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": true,
+				}})
+				if len(*queues) != 1 {
+					t.Fatalf("%d encrypted dead-letter queues keeping messages 14 days, want 1", len(*queues))
 				}
-				sched := ""
-				for _, r := range rules {
-					target := r["Targets"].([]any)[0].(map[string]any)
-					dlq := normalize(resolve(target["DeadLetterConfig"].(map[string]any)["Arn"]), "")
-					retry := target["RetryPolicy"].(map[string]any)
-					if dlq != "<dead-letter queue>" || retry["MaximumRetryAttempts"] != 4.0 || retry["MaximumEventAgeInSeconds"] != 600.0 {
-						t.Errorf("rule target: dead letters to %s, retry %v", dlq, retry)
-					}
-					if e, ok := r["ScheduleExpression"]; ok {
-						sched = e.(string)
-					}
+				var queue string
+				for id := range *queues {
+					queue = id
 				}
-				if sched != tt.schedule {
-					t.Errorf("schedule %q, want %q", sched, tt.schedule)
+				queueArn := map[string]any{"Fn::GetAtt": []any{queue, "Arn"}}
+				holds(t, "rules", func() { tpl.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(float64(tt.rules))) })
+				holds(t, "every rule's target", func() {
+					tpl.AllResourcesProperties(jsii.String("AWS::Events::Rule"), map[string]any{"Targets": []any{map[string]any{
+						"DeadLetterConfig": map[string]any{"Arn": queueArn},
+						"RetryPolicy":      map[string]any{"MaximumRetryAttempts": 4, "MaximumEventAgeInSeconds": 600},
+					}}})
+				})
+				schedules := tpl.FindResources(jsii.String("AWS::Events::Rule"), map[string]any{"Properties": map[string]any{"ScheduleExpression": assertions.Match_AnyValue()}})
+				if want := map[bool]int{true: 1, false: 0}[tt.schedule != ""]; len(*schedules) != want {
+					t.Errorf("%d scheduled rules, want %d", len(*schedules), want)
 				}
-				fn := one(t, tpl, "AWS::Lambda::Function")
-				if got := normalize(resolve(fn["DeadLetterConfig"].(map[string]any)["TargetArn"]), ""); got != "<dead-letter queue>" {
-					t.Errorf("function dead letters to %s", got)
+				if tt.schedule != "" {
+					holds(t, "schedule", func() {
+						tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{"ScheduleExpression": tt.schedule})
+					})
 				}
-				inv := one(t, tpl, "AWS::Lambda::EventInvokeConfig")
-				if inv["MaximumEventAgeInSeconds"] != 600.0 || inv["MaximumRetryAttempts"] != 2.0 {
-					t.Errorf("async invoke config %v: an event older than JOIN_WINDOW cannot be a join", inv)
-				}
-				q := one(t, tpl, "AWS::SQS::Queue")
-				if q["MessageRetentionPeriod"] != 1209600.0 || q["SqsManagedSseEnabled"] != true {
-					t.Errorf("queue %v", q)
-				}
-				doc := resolve(one(t, tpl, "AWS::SQS::QueuePolicy")["PolicyDocument"])
+				holds(t, "the function's dead letters", func() {
+					tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{"DeadLetterConfig": map[string]any{"TargetArn": queueArn}})
+				})
+				holds(t, "async invoke config: an event older than JOIN_WINDOW cannot be a join", func() {
+					tpl.HasResourceProperties(jsii.String("AWS::Lambda::EventInvokeConfig"), map[string]any{"MaximumEventAgeInSeconds": 600, "MaximumRetryAttempts": 2})
+				})
+				doc := resolve(one(t, template(t, s), "AWS::SQS::QueuePolicy")["PolicyDocument"])
 				if !strings.Contains(doc, `"aws:SecureTransport":"false"`) || !strings.Contains(doc, `"Service":"events.amazonaws.com"`) {
 					t.Errorf("queue policy must deny plain HTTP and let EventBridge deliver: %s", doc)
 				}
-				alarms := resources(tpl, "AWS::CloudWatch::Alarm")
-				metrics := map[string]bool{}
-				for _, a := range alarms {
-					metrics[a["MetricName"].(string)] = true
-					actions, _ := a["AlarmActions"].([]any)
-					if a["Threshold"] != 1.0 || len(actions) != tt.actions {
-						t.Errorf("alarm %v", a)
+				var actions any = assertions.Match_Absent()
+				if tt.actions > 0 {
+					each := make([]any, tt.actions)
+					for k := range each {
+						each[k] = assertions.Match_AnyValue()
 					}
+					actions = each
 				}
-				if !metrics["Errors"] || !metrics["ApproximateNumberOfMessagesVisible"] || len(alarms) != 2 {
-					t.Errorf("alarms on %v", metrics)
+				holds(t, "alarms", func() { tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(2)) })
+				for _, metric := range []string{"Errors", "ApproximateNumberOfMessagesVisible"} {
+					holds(t, "alarm on "+metric, func() {
+						tpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{"MetricName": metric, "Threshold": 1, "AlarmActions": actions})
+					})
 				}
 			}
 		})
