@@ -24,7 +24,7 @@ CDK_CONTEXT = $(if $(CLUSTER),-c clusterName=$(CLUSTER)) $(if $(filter true,$(DE
 .PHONY: help settings package pause resume test fmt-check vet lint unit e2e fuzz soak build build-local replay compare bench cover clean synth deploy diff destroy cdk
 
 help:
-	@echo "make test         gofmt check, go vet, staticcheck, unit tests (lambda and infra), the simulator under -race,"
+	@echo "make test         gofmt check, go vet, staticcheck, unit tests (lambda and ecsrebalancer), the simulator under -race,"
 	@echo "                  the committed comparison check, make e2e, make fuzz (what CI runs)"
 	@echo "make replay       the headline scenario through the real handler and the simulator"
 	@echo "make compare      regenerate docs/comparison.{md,json} and the charts"
@@ -81,13 +81,13 @@ build:
 # dist/: the function's zip and a CloudFormation template that deploys it with
 # `aws cloudformation deploy`, without Go, Node or a CDK bootstrap on the deploying
 # side (README, "Deploy without the CDK"). The template is synthesized from the same
-# construct (infra.NewPackageStack).
+# construct (ecsrebalancer.NewPackageStack).
 VERSION ?= $(shell git rev-parse --short HEAD)
 package: build
 	rm -rf dist && mkdir -p dist
 	cd $(dir $(BOOTSTRAP)) && zip -q -X $(CURDIR)/dist/ecs-rebalancer-$(VERSION).zip bootstrap
 	AWS_REGION=$${AWS_REGION:-us-east-1} AWS_EC2_METADATA_DISABLED=true CDK_OUTDIR=dist/cdk.out \
-		CDK_CONTEXT_JSON='{"package":"true"}' go run ./infra/cmd/app
+		CDK_CONTEXT_JSON='{"package":"true"}' go run ./ecsrebalancer/cmd/app
 	cp dist/cdk.out/EcsRebalancerPackage.template.json dist/ecs-rebalancer.template.json
 	rm -rf dist/cdk.out
 	@ls -1 dist

@@ -1,6 +1,6 @@
-// Package infra is the CDK side of ecs-rebalancer: a construct any Go CDK app can
+// Package ecsrebalancer is the CDK side of ecs-rebalancer: a construct any Go CDK app can
 // import (NewRebalancer), and the stacks of this project's app (cmd/app).
-package infra
+package ecsrebalancer
 
 import (
 	"errors"

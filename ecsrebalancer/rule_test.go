@@ -1,4 +1,4 @@
-package infra_test
+package ecsrebalancer_test
 
 import (
 	"encoding/json"
@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"quamina.net/go/quamina"
 
-	"github.com/ecs-rebalancer/ecs-rebalancer/infra"
+	"github.com/ecs-rebalancer/ecs-rebalancer/ecsrebalancer"
 )
 
 // rulePatterns synthesizes the rule for the given clusters and returns its pattern,
@@ -28,7 +28,7 @@ func rulePatterns(t *testing.T, clusters ...string) []string {
 	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("x"), 0o755)
-	infra.NewRebalancer(stack, "R", &infra.RebalancerProps{ClusterArns: arns, BootstrapDir: dir})
+	ecsrebalancer.NewRebalancer(stack, "R", &ecsrebalancer.RebalancerProps{ClusterArns: arns, BootstrapDir: dir})
 	var pattern map[string]any
 	for _, r := range resources(template(t, stack), "AWS::Events::Rule") {
 		if p, ok := r["EventPattern"]; ok {

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/ecs-rebalancer/ecs-rebalancer/infra"
+	"github.com/ecs-rebalancer/ecs-rebalancer/ecsrebalancer"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 )
 
@@ -38,11 +38,11 @@ func run() int {
 		}
 		return ""
 	}
-	if _, err := infra.BuildApp(app, infra.AppContext{
+	if _, err := ecsrebalancer.BuildApp(app, ecsrebalancer.AppContext{
 		ClusterName: context("clusterName"),
 		Demo:        context("demo") == "true",
 		Package:     context("package") == "true",
-		StackOptions: infra.StackOptions{
+		StackOptions: ecsrebalancer.StackOptions{
 			Schedule:   context("schedule"),
 			AlarmEmail: context("alarmEmail"),
 			Settings:   &settings,

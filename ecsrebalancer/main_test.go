@@ -1,4 +1,4 @@
-package infra_test
+package ecsrebalancer_test
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package infra_test
+package ecsrebalancer_test
 
 import (
 	"encoding/json"
@@ -17,7 +17,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ecs-rebalancer/ecs-rebalancer/infra"
+	"github.com/ecs-rebalancer/ecs-rebalancer/ecsrebalancer"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/config"
 )
 
@@ -27,7 +27,7 @@ var env = &awscdk.Environment{Account: jsii.String("111122223333"), Region: jsii
 const prodARN = "arn:aws:ecs:us-east-1:111122223333:cluster/prod"
 
 // synth builds the app's stacks with cdk-nag applied, against a dummy bootstrap.
-func synth(t *testing.T, o infra.AppContext) map[string]awscdk.Stack {
+func synth(t *testing.T, o ecsrebalancer.AppContext) map[string]awscdk.Stack {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("not a real binary"), 0o755); err != nil {
@@ -37,7 +37,7 @@ func synth(t *testing.T, o infra.AppContext) map[string]awscdk.Stack {
 	app := awscdk.NewApp(nil)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	out := map[string]awscdk.Stack{}
-	built, err := infra.BuildApp(app, o)
+	built, err := ecsrebalancer.BuildApp(app, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func one(t *testing.T, tpl map[string]any, typ string) map[string]any {
 
 // README, "Deploy": cdk-nag AwsSolutions with zero unsuppressed findings, in both stacks.
 func TestNagClean(t *testing.T) {
-	stacks := synth(t, infra.AppContext{ClusterName: "prod", Demo: true, Package: true, StackOptions: infra.StackOptions{Schedule: "rate(1 hour)", AlarmEmail: "ops@example.com"}})
+	stacks := synth(t, ecsrebalancer.AppContext{ClusterName: "prod", Demo: true, Package: true, StackOptions: ecsrebalancer.StackOptions{Schedule: "rate(1 hour)", AlarmEmail: "ops@example.com"}})
 	for name, s := range stacks {
 		t.Run(name, func(t *testing.T) {
 			ann := assertions.Annotations_FromStack(s)
@@ -185,7 +185,7 @@ func holds(t *testing.T, what string, assert func()) {
 }
 
 func TestFunction(t *testing.T) {
-	for name, o := range map[string]infra.AppContext{
+	for name, o := range map[string]ecsrebalancer.AppContext{
 		"attach": {ClusterName: "prod"},
 		"demo":   {Demo: true},
 	} {
@@ -248,7 +248,7 @@ func TestTimeoutArithmetic(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config.Default()
 			tt.edit(&cfg)
-			for _, s := range synth(t, infra.AppContext{ClusterName: "prod", StackOptions: infra.StackOptions{Settings: &cfg}}) {
+			for _, s := range synth(t, ecsrebalancer.AppContext{ClusterName: "prod", StackOptions: ecsrebalancer.StackOptions{Settings: &cfg}}) {
 				if got := one(t, template(t, s), "AWS::Lambda::Function")["Timeout"]; got != tt.want {
 					t.Errorf("Timeout = %v, want %v", got, tt.want)
 				}
@@ -264,27 +264,27 @@ func TestInvalidPropsFailSynth(t *testing.T) {
 	bad.RebalanceMaxRetry, bad.DrainTimeout = 5, time.Minute
 	tests := []struct {
 		name  string
-		props infra.RebalancerProps
+		props ecsrebalancer.RebalancerProps
 		want  []string
 	}{
-		{"no cluster", infra.RebalancerProps{}, []string{"ClusterArns: at least one cluster is required"}},
-		{"empty cluster ARN", infra.RebalancerProps{ClusterArns: []*string{jsii.String("")}}, []string{"ClusterArns[0]: empty"}},
-		{"every bad setting at once", infra.RebalancerProps{ClusterArns: []*string{jsii.String(prodARN)}, Settings: &bad},
+		{"no cluster", ecsrebalancer.RebalancerProps{}, []string{"ClusterArns: at least one cluster is required"}},
+		{"empty cluster ARN", ecsrebalancer.RebalancerProps{ClusterArns: []*string{jsii.String("")}}, []string{"ClusterArns[0]: empty"}},
+		{"every bad setting at once", ecsrebalancer.RebalancerProps{ClusterArns: []*string{jsii.String(prodARN)}, Settings: &bad},
 			[]string{"STRATEGY=yolo", "COV_PERCENT=300"}},
-		{"worst-case drain above 900 s", infra.RebalancerProps{ClusterArns: []*string{jsii.String(prodARN)}, Settings: func() *config.Config {
+		{"worst-case drain above 900 s", ecsrebalancer.RebalancerProps{ClusterArns: []*string{jsii.String(prodARN)}, Settings: func() *config.Config {
 			c := config.Default()
 			c.RebalanceMaxRetry, c.DrainMaxInstances, c.DrainTimeout = 5, 3, time.Minute
 			return &c
 		}()}, []string{"exceeds Lambda's 900s"}},
 	}
 	t.Run("nil props", func(t *testing.T) {
-		var p *infra.RebalancerProps
+		var p *ecsrebalancer.RebalancerProps
 		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "ClusterArns needs at least one cluster") {
 			t.Errorf("Validate on nil props: %v", err)
 		}
 	})
 	t.Run("an app with nothing to synthesize", func(t *testing.T) {
-		if _, err := infra.BuildApp(awscdk.NewApp(nil), infra.AppContext{}); err == nil || !strings.Contains(err.Error(), "nothing to synthesize") {
+		if _, err := ecsrebalancer.BuildApp(awscdk.NewApp(nil), ecsrebalancer.AppContext{}); err == nil || !strings.Contains(err.Error(), "nothing to synthesize") {
 			t.Errorf("BuildApp with no stack asked for: %v", err)
 		}
 	})
@@ -296,7 +296,7 @@ func TestInvalidPropsFailSynth(t *testing.T) {
 				stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), &awscdk.StackProps{Env: env})
 				p := tt.props
 				p.BootstrapDir = t.TempDir()
-				infra.NewRebalancer(stack, "R", &p)
+				ecsrebalancer.NewRebalancer(stack, "R", &p)
 				return nil
 			}())
 			for _, w := range tt.want {
@@ -329,7 +329,7 @@ func policyOf(t *testing.T, tpl map[string]any) []map[string]any {
 // README, "Required IAM actions": only the actions the code calls, each scoped to the
 // cluster; `*` only with the ecs:cluster condition; no managed policy.
 func TestIAMLeastPrivilege(t *testing.T) {
-	for name, o := range map[string]infra.AppContext{"attach": {ClusterName: "prod"}, "demo": {Demo: true}} {
+	for name, o := range map[string]ecsrebalancer.AppContext{"attach": {ClusterName: "prod"}, "demo": {Demo: true}} {
 		t.Run(name, func(t *testing.T) {
 			for _, s := range synth(t, o) {
 				tpl := template(t, s)
@@ -421,13 +421,13 @@ func normalize(s, stack string) string {
 
 func TestDeadLetterQueueAndAlarms(t *testing.T) {
 	tests := map[string]struct {
-		opts     infra.AppContext
+		opts     ecsrebalancer.AppContext
 		rules    int
 		schedule string
 		actions  int
 	}{
-		"attach with schedule and alarm email": {infra.AppContext{ClusterName: "prod", StackOptions: infra.StackOptions{AlarmEmail: "ops@example.com", Schedule: "rate(1 hour)"}}, 2, "rate(1 hour)", 1},
-		"demo":                                 {infra.AppContext{Demo: true}, 1, "", 0},
+		"attach with schedule and alarm email": {ecsrebalancer.AppContext{ClusterName: "prod", StackOptions: ecsrebalancer.StackOptions{AlarmEmail: "ops@example.com", Schedule: "rate(1 hour)"}}, 2, "rate(1 hour)", 1},
+		"demo":                                 {ecsrebalancer.AppContext{Demo: true}, 1, "", 0},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -490,7 +490,7 @@ func TestDeadLetterQueueAndAlarms(t *testing.T) {
 }
 
 func TestDemoStack(t *testing.T) {
-	for _, s := range synth(t, infra.AppContext{Demo: true}) {
+	for _, s := range synth(t, ecsrebalancer.AppContext{Demo: true}) {
 		tpl := assertions.Template_FromStack(s, nil)
 		holds(t, "no NAT gateway", func() { tpl.ResourceCountIs(jsii.String("AWS::EC2::NatGateway"), jsii.Number(0)) })
 		holds(t, "one capacity provider", func() { tpl.ResourceCountIs(jsii.String("AWS::ECS::CapacityProvider"), jsii.Number(1)) })
@@ -519,10 +519,10 @@ func TestDemoStack(t *testing.T) {
 // The runbook's handles: the stack outputs (fixed keys, for make pause and resume) and
 // a dashboard of what the rebalancer did.
 func TestOutputsAndDashboard(t *testing.T) {
-	for _, s := range synth(t, infra.AppContext{ClusterName: "prod", StackOptions: infra.StackOptions{Schedule: "rate(1 hour)"}}) {
+	for _, s := range synth(t, ecsrebalancer.AppContext{ClusterName: "prod", StackOptions: ecsrebalancer.StackOptions{Schedule: "rate(1 hour)"}}) {
 		tpl := template(t, s)
 		outputs, _ := tpl["Outputs"].(map[string]any)
-		for _, k := range []string{infra.OutputFunction, infra.OutputJoinRule, infra.OutputSchedule, infra.OutputQueue, infra.OutputDashboard} {
+		for _, k := range []string{ecsrebalancer.OutputFunction, ecsrebalancer.OutputJoinRule, ecsrebalancer.OutputSchedule, ecsrebalancer.OutputQueue, ecsrebalancer.OutputDashboard} {
 			if _, ok := outputs[k]; !ok {
 				t.Errorf("no output %s (outputs: %v)", k, outputs)
 			}
@@ -539,9 +539,9 @@ func TestOutputsAndDashboard(t *testing.T) {
 // make package's template: a plain CloudFormation template with parameters and no CDK
 // bootstrap, holding the same resources as the stack that attaches to a cluster.
 func TestPackageStack(t *testing.T) {
-	pkg := template(t, synth(t, infra.AppContext{Package: true})[infra.PackageStackID])
+	pkg := template(t, synth(t, ecsrebalancer.AppContext{Package: true})[ecsrebalancer.PackageStackID])
 	params, _ := pkg["Parameters"].(map[string]any)
-	for _, p := range []string{infra.ParamCluster, infra.ParamCodeBucket, infra.ParamCodeKey, infra.ParamStrategy, infra.ParamDryRun} {
+	for _, p := range []string{ecsrebalancer.ParamCluster, ecsrebalancer.ParamCodeBucket, ecsrebalancer.ParamCodeKey, ecsrebalancer.ParamStrategy, ecsrebalancer.ParamDryRun} {
 		if _, ok := params[p]; !ok {
 			t.Errorf("no parameter %s (have %v)", p, params)
 		}
@@ -556,7 +556,7 @@ func TestPackageStack(t *testing.T) {
 		!strings.Contains(env, `"STRATEGY":{"Ref":"Strategy"}`) || !strings.Contains(env, `"DRY_RUN":{"Ref":"DryRun"}`) {
 		t.Errorf("code %s, environment %s", code, env)
 	}
-	if p := params[infra.ParamDryRun].(map[string]any); p["Default"] != "true" {
+	if p := params[ecsrebalancer.ParamDryRun].(map[string]any); p["Default"] != "true" {
 		t.Errorf("DRY_RUN defaults to %v: a first deploy should decide and report only", p["Default"])
 	}
 	// The same resources as the stack that attaches to a cluster by name.
@@ -567,7 +567,7 @@ func TestPackageStack(t *testing.T) {
 		}
 		return out
 	}
-	attach := template(t, synth(t, infra.AppContext{ClusterName: "prod"})["EcsRebalancer-prod"])
+	attach := template(t, synth(t, ecsrebalancer.AppContext{ClusterName: "prod"})["EcsRebalancer-prod"])
 	if diff := cmp.Diff(types(attach), types(pkg)); diff != "" {
 		t.Errorf("resource types (-attach +package):\n%s", diff)
 	}
