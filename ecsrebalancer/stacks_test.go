@@ -520,14 +520,12 @@ func TestDemoStack(t *testing.T) {
 // a dashboard of what the rebalancer did.
 func TestOutputsAndDashboard(t *testing.T) {
 	for _, s := range synth(t, ecsrebalancer.AppContext{ClusterName: "prod", StackOptions: ecsrebalancer.StackOptions{Schedule: "rate(1 hour)"}}) {
-		tpl := template(t, s)
-		outputs, _ := tpl["Outputs"].(map[string]any)
+		tpl := assertions.Template_FromStack(s, nil)
 		for _, k := range []string{ecsrebalancer.OutputFunction, ecsrebalancer.OutputJoinRule, ecsrebalancer.OutputSchedule, ecsrebalancer.OutputQueue, ecsrebalancer.OutputDashboard} {
-			if _, ok := outputs[k]; !ok {
-				t.Errorf("no output %s (outputs: %v)", k, outputs)
-			}
+			holds(t, "output "+k, func() { tpl.HasOutput(jsii.String(k), map[string]any{"Value": assertions.Match_AnyValue()}) })
 		}
-		body := resolve(one(t, tpl, "AWS::CloudWatch::Dashboard")["DashboardBody"])
+		// The body is a Fn::Join of the metrics' JSON and the stack's names.
+		body := resolve(one(t, template(t, s), "AWS::CloudWatch::Dashboard")["DashboardBody"])
 		for _, want := range []string{"ECSRebalancer", "Decisions", "TasksRestarted", "InstancesDrained", "COV", "Errors", "ApproximateNumberOfMessagesVisible", "filter message"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("dashboard lacks %s: %.300s", want, body)
@@ -539,26 +537,28 @@ func TestOutputsAndDashboard(t *testing.T) {
 // make package's template: a plain CloudFormation template with parameters and no CDK
 // bootstrap, holding the same resources as the stack that attaches to a cluster.
 func TestPackageStack(t *testing.T) {
-	pkg := template(t, synth(t, ecsrebalancer.AppContext{Package: true})[ecsrebalancer.PackageStackID])
-	params, _ := pkg["Parameters"].(map[string]any)
-	for _, p := range []string{ecsrebalancer.ParamCluster, ecsrebalancer.ParamCodeBucket, ecsrebalancer.ParamCodeKey, ecsrebalancer.ParamStrategy, ecsrebalancer.ParamDryRun} {
-		if _, ok := params[p]; !ok {
-			t.Errorf("no parameter %s (have %v)", p, params)
-		}
+	stack := synth(t, ecsrebalancer.AppContext{Package: true})[ecsrebalancer.PackageStackID]
+	tpl := assertions.Template_FromStack(stack, nil)
+	for _, p := range []string{ecsrebalancer.ParamCluster, ecsrebalancer.ParamCodeBucket, ecsrebalancer.ParamCodeKey, ecsrebalancer.ParamStrategy} {
+		holds(t, "parameter "+p, func() { tpl.HasParameter(jsii.String(p), map[string]any{"Type": "String"}) })
 	}
-	if _, ok := params["BootstrapVersion"]; ok || pkg["Rules"] != nil {
-		t.Errorf("the template checks a CDK bootstrap version: %v %v", params["BootstrapVersion"], pkg["Rules"])
+	holds(t, "DRY_RUN defaults to true: a first deploy should decide and report only", func() {
+		tpl.HasParameter(jsii.String(ecsrebalancer.ParamDryRun), map[string]any{"Default": "true"})
+	})
+	if n := len(*tpl.FindParameters(jsii.String("BootstrapVersion"), nil)); n != 0 {
+		t.Errorf("the template checks a CDK bootstrap version")
 	}
-	fn := one(t, pkg, "AWS::Lambda::Function")
-	code := resolve(fn["Code"])
-	env := resolve(fn["Environment"])
-	if !strings.Contains(code, `"Ref":"CodeBucket"`) || !strings.Contains(code, `"Ref":"CodeKey"`) ||
-		!strings.Contains(env, `"STRATEGY":{"Ref":"Strategy"}`) || !strings.Contains(env, `"DRY_RUN":{"Ref":"DryRun"}`) {
-		t.Errorf("code %s, environment %s", code, env)
+	if rules := template(t, stack)["Rules"]; rules != nil {
+		t.Errorf("the template has rules (a bootstrap check): %v", rules)
 	}
-	if p := params[ecsrebalancer.ParamDryRun].(map[string]any); p["Default"] != "true" {
-		t.Errorf("DRY_RUN defaults to %v: a first deploy should decide and report only", p["Default"])
-	}
+	holds(t, "the function's code and settings are the parameters", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+			"Code": map[string]any{"S3Bucket": map[string]any{"Ref": ecsrebalancer.ParamCodeBucket}, "S3Key": map[string]any{"Ref": ecsrebalancer.ParamCodeKey}},
+			"Environment": map[string]any{"Variables": map[string]any{
+				"STRATEGY": map[string]any{"Ref": ecsrebalancer.ParamStrategy}, "DRY_RUN": map[string]any{"Ref": ecsrebalancer.ParamDryRun},
+			}},
+		})
+	})
 	// The same resources as the stack that attaches to a cluster by name.
 	types := func(tpl map[string]any) map[string]int {
 		out := map[string]int{}
@@ -568,7 +568,7 @@ func TestPackageStack(t *testing.T) {
 		return out
 	}
 	attach := template(t, synth(t, ecsrebalancer.AppContext{ClusterName: "prod"})["EcsRebalancer-prod"])
-	if diff := cmp.Diff(types(attach), types(pkg)); diff != "" {
+	if diff := cmp.Diff(types(attach), types(template(t, stack))); diff != "" {
 		t.Errorf("resource types (-attach +package):\n%s", diff)
 	}
 }
