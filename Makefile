@@ -104,11 +104,11 @@ build-local:
 	mkdir -p build/local
 	CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -o build/local/bootstrap ./lambda/cmd/rebalancer
 
-# Native Go fuzzing of every input the project reads: events, snapshots, configuration,
-# the replay command's arguments and event files. Briefly in make test; longer with
+# Native Go fuzzing of every input the project reads: events, snapshots, the ECS JSON
+# codec, configuration, the replay command's arguments and event files. Briefly in make test; longer with
 # make fuzz FUZZTIME=5m. A short minimization time keeps large seeds moving.
 FUZZTIME ?= 3s
-FUZZ_TARGETS := lambda/event:FuzzDecode lambda/snapshot:FuzzDecode lambda/config:FuzzFromEnv \
+FUZZ_TARGETS := lambda/event:FuzzDecode lambda/snapshot:FuzzDecode lambda/ecsjson:FuzzUnmarshal lambda/config:FuzzFromEnv \
 	lambda/replay:FuzzReplayEvent lambda/replay:FuzzReplayArgs
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

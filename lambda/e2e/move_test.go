@@ -85,7 +85,7 @@ func TestMoveRestartsOnlyTheTasksItMoves(t *testing.T) {
 		t.Fatalf("invocation failed: %s\n%s", res.Error, p.Logs())
 	}
 	d := p.Lines("decision", 1)
-	if len(d) != 1 || d[0]["decision"] != config.StrategyMove {
+	if len(d) != 1 || d[0]["decision"] != string(config.StrategyMove) {
 		t.Fatalf("decision records: %v\n%s", d, p.Logs())
 	}
 	results, _ := d[0]["moveResults"].([]any)

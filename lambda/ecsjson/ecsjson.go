@@ -13,6 +13,8 @@ package ecsjson
 
 import (
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -42,10 +44,11 @@ const (
 
 var timeType = reflect.TypeFor[time.Time]()
 
-// field is one member of a struct: its JSON name and its index in the Go struct.
+// field is one member of a struct: its JSON name and where it sits in the Go struct
+// (FieldByIndex; more than one index for a member of an embedded struct).
 type field struct {
 	name  string
-	index int
+	index []int
 }
 
 type structInfo struct {
@@ -56,19 +59,42 @@ type structInfo struct {
 var cache sync.Map // reflect.Type -> *structInfo
 
 // infoOf lists a struct's members. The SDK's middleware metadata (ResultMetadata) and
-// unexported serde markers are not members.
+// unexported serde markers are not members. An exported embedded struct's members
+// are the outer struct's too, unless the outer struct has a member of that name (Go's
+// own rule): a wrapper can add to an SDK type or replace one of its members. A struct
+// with an embedded one lists its members by name.
 func infoOf(t reflect.Type) *structInfo {
 	if v, ok := cache.Load(t); ok {
 		return v.(*structInfo)
 	}
 	info := &structInfo{byName: map[string]int{}}
+	add := func(name string, index []int) {
+		if _, taken := info.byName[name]; !taken {
+			info.byName[name] = len(info.fields)
+			info.fields = append(info.fields, field{name: name, index: index})
+		}
+	}
+	var embedded []reflect.StructField
 	for k := range t.NumField() {
 		f := t.Field(k)
-		if !f.IsExported() || f.Name == "ResultMetadata" {
-			continue
+		switch {
+		case !f.IsExported() || f.Name == "ResultMetadata":
+		case f.Anonymous && f.Type.Kind() == reflect.Struct:
+			embedded = append(embedded, f)
+		default:
+			add(memberName(f.Name), []int{k})
 		}
-		info.byName[memberName(f.Name)] = len(info.fields)
-		info.fields = append(info.fields, field{name: memberName(f.Name), index: k})
+	}
+	for _, e := range embedded {
+		for _, inner := range infoOf(e.Type).fields {
+			add(inner.name, append([]int{e.Index[0]}, inner.index...))
+		}
+	}
+	if len(embedded) > 0 {
+		slices.SortFunc(info.fields, func(a, b field) int { return strings.Compare(a.name, b.name) })
+		for k, f := range info.fields {
+			info.byName[f.name] = k
+		}
 	}
 	v, _ := cache.LoadOrStore(t, info)
 	return v.(*structInfo)

@@ -2,6 +2,7 @@ package ecsjson_test
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -131,9 +132,12 @@ func TestUnmarshal(t *testing.T) {
 		{name: "a fraction for a count", doc: `{"runningTasksCount": 1.5}`, wantErr: "runningTasksCount: 1.5 is not an integer"},
 		{name: "a number for a string", doc: `{"registeredResources": [{"name": 7}]}`, wantErr: "registeredResources[0].name: want a string, got a number"},
 		{name: "a bad timestamp", doc: `{"registeredAt": "yesterday"}`, wantErr: `registeredAt: timestamp "yesterday" is neither ISO 8601 nor epoch seconds`},
-		{name: "a timestamp past 9999", doc: `{"registeredAt": 1e300}`, wantErr: "registeredAt: timestamp 1e300 is outside the years 1970-9999"},
-		{name: "not JSON", doc: `{"status": `, wantErr: "unexpected EOF"},
-		{name: "two values", doc: `{} {}`, wantErr: "data after the JSON value"},
+		{name: "a timestamp past 9999", doc: `{"registeredAt": 1e300}`, wantErr: "registeredAt: timestamp 1e300 is outside the years 1-9999"},
+		{name: "an ISO 8601 year that is 0 in UTC", doc: `{"registeredAt": "0001-01-01T00:30:00+01:00"}`, wantErr: "is outside the years 1-9999"},
+		{name: "epoch seconds before 1970", doc: `{"registeredAt": -1.5}`,
+			want: types.ContainerInstance{RegisteredAt: aws.Time(time.Unix(-2, 5e8).UTC())}},
+		{name: "not JSON", doc: `{"status": `, wantErr: "unexpected end of JSON input"},
+		{name: "two values", doc: `{} {}`, wantErr: "after top-level value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,6 +159,15 @@ func TestUnmarshal(t *testing.T) {
 	}
 }
 
+// A map's keys are part of an error's path, even an empty one.
+func TestUnmarshalMapErrors(t *testing.T) {
+	var m map[string]types.Tag
+	err := ecsjson.Unmarshal([]byte(`{"ok": {"key": "a"}, "": {"key": 1}}`), &m, ecsjson.RejectUnknown)
+	if want := "key: want a string, got a number"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+}
+
 func TestFormatTimeLikeCLIv2(t *testing.T) {
 	tests := []struct {
 		in   time.Time
@@ -168,5 +181,13 @@ func TestFormatTimeLikeCLIv2(t *testing.T) {
 		if got := ecsjson.FormatTime(tt.in); got != tt.want {
 			t.Errorf("FormatTime(%v) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestMarshalNamesTheMemberItCannotWrite(t *testing.T) {
+	ci := types.ContainerInstance{RegisteredResources: []types.Resource{{}, {DoubleValue: math.NaN()}}}
+	_, err := ecsjson.Marshal(ci, ecsjson.EpochSeconds)
+	if want := "registeredResources[1].doubleValue: NaN has no JSON form"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // Marshal writes v (an SDK type, or a struct of them) as compact JSON.
 func Marshal(v any, times Times) ([]byte, error) {
 	e := encoder{times: times}
-	if _, err := e.value(reflect.ValueOf(v), ""); err != nil {
+	if _, err := e.value(reflect.ValueOf(v)); err != nil {
 		return nil, err
 	}
 	if e.buf == nil {
@@ -29,7 +29,7 @@ type encoder struct {
 }
 
 // value appends v and reports whether it wrote anything: an unset member is left out.
-func (e *encoder) value(v reflect.Value, path string) (bool, error) {
+func (e *encoder) value(v reflect.Value) (bool, error) {
 	switch v.Kind() {
 	case reflect.Invalid:
 		return false, nil
@@ -37,13 +37,13 @@ func (e *encoder) value(v reflect.Value, path string) (bool, error) {
 		if v.IsNil() {
 			return false, nil
 		}
-		return e.value(v.Elem(), path)
+		return e.value(v.Elem())
 	case reflect.Struct:
 		if v.Type() == timeType {
 			e.time(v.Interface().(time.Time))
 			return true, nil
 		}
-		return true, e.object(v, path)
+		return true, e.object(v)
 	case reflect.Slice:
 		if v.IsNil() {
 			return false, nil
@@ -53,9 +53,9 @@ func (e *encoder) value(v reflect.Value, path string) (bool, error) {
 			if k > 0 {
 				e.buf = append(e.buf, ',')
 			}
-			wrote, err := e.value(v.Index(k), fmt.Sprintf("%s[%d]", path, k))
+			wrote, err := e.value(v.Index(k))
 			if err != nil {
-				return false, err
+				return false, at(err, "["+strconv.Itoa(k)+"]")
 			}
 			if !wrote {
 				e.buf = append(e.buf, "null"...)
@@ -68,7 +68,7 @@ func (e *encoder) value(v reflect.Value, path string) (bool, error) {
 			return false, nil
 		}
 		if v.Type().Key().Kind() != reflect.String {
-			return false, fmt.Errorf("%s: map keys of type %s", orTop(path), v.Type().Key())
+			return false, fail("map keys of type %s", v.Type().Key())
 		}
 		keys := v.MapKeys()
 		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
@@ -79,9 +79,9 @@ func (e *encoder) value(v reflect.Value, path string) (bool, error) {
 			}
 			e.string(key.String())
 			e.buf = append(e.buf, ':')
-			wrote, err := e.value(v.MapIndex(key), path+"."+key.String())
+			wrote, err := e.value(v.MapIndex(key))
 			if err != nil {
-				return false, err
+				return false, at(err, key.String())
 			}
 			if !wrote {
 				e.buf = append(e.buf, "null"...)
@@ -108,15 +108,15 @@ func (e *encoder) value(v reflect.Value, path string) (bool, error) {
 	case reflect.Float32, reflect.Float64:
 		f := v.Float()
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return false, fmt.Errorf("%s: %v has no JSON form", orTop(path), f)
+			return false, fail("%v has no JSON form", f)
 		}
 		e.float(f)
 		return true, nil
 	}
-	return false, fmt.Errorf("%s: unsupported type %s", orTop(path), v.Type())
+	return false, fail("unsupported type %s", v.Type())
 }
 
-func (e *encoder) object(v reflect.Value, path string) error {
+func (e *encoder) object(v reflect.Value) error {
 	e.buf = append(e.buf, '{')
 	first := true
 	for _, f := range infoOf(v.Type()).fields {
@@ -126,9 +126,9 @@ func (e *encoder) object(v reflect.Value, path string) error {
 		}
 		e.string(f.name)
 		e.buf = append(e.buf, ':')
-		wrote, err := e.value(v.Field(f.index), join(path, f.name))
+		wrote, err := e.value(v.FieldByIndex(f.index))
 		if err != nil {
-			return err
+			return at(err, f.name)
 		}
 		if !wrote {
 			e.buf = e.buf[:mark]
@@ -201,18 +201,4 @@ func FormatTime(t time.Time) string {
 		s += fmt.Sprintf(".%06d", us)
 	}
 	return s + "+00:00"
-}
-
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-func orTop(path string) string {
-	if path == "" {
-		return "value"
-	}
-	return path
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/cluster"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsclient"
 	"github.com/ecs-rebalancer/ecs-rebalancer/lambda/ecsjson"
@@ -17,10 +19,12 @@ import (
 func Encode(w io.Writer, c *cluster.Cluster, sim Simulation) error {
 	f := file{ClusterName: c.Name, ClusterArn: c.ARN}
 	for _, i := range c.Instances() {
-		f.ContainerInstances = append(f.ContainerInstances, ecsclient.InstanceToAPI(i))
+		f.ContainerInstances = append(f.ContainerInstances, instanceItem{ContainerInstance: ecsclient.InstanceToAPI(i),
+			RunningTasksCount: aws.Int32(int32(i.RunningTasksCount())), PendingTasksCount: aws.Int32(int32(i.PendingTasksCount()))})
 	}
 	for _, s := range c.Services() {
-		f.Services = append(f.Services, ecsclient.ServiceToAPI(s, true))
+		f.Services = append(f.Services, serviceItem{Service: ecsclient.ServiceToAPI(s, true),
+			RunningCount: aws.Int32(int32(s.RunningCount())), PendingCount: aws.Int32(int32(s.PendingCount()))})
 	}
 	for _, t := range c.AllTasks() {
 		if t.Live() {

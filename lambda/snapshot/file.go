@@ -13,10 +13,26 @@ import (
 type file struct {
 	ClusterName        string
 	ClusterArn         string
-	ContainerInstances []types.ContainerInstance
-	Services           []types.Service
+	ContainerInstances []instanceItem
+	Services           []serviceItem
 	Tasks              []types.Task
 	Simulation         *simulationJSON
+}
+
+// instanceItem is a container instance with the counts the file states: the SDK's type
+// reads an absent count as zero, and a count the file leaves out is not checked
+// against its tasks.
+type instanceItem struct {
+	types.ContainerInstance
+	RunningTasksCount *int32
+	PendingTasksCount *int32
+}
+
+// serviceItem is a service with the counts the file states.
+type serviceItem struct {
+	types.Service
+	RunningCount *int32
+	PendingCount *int32
 }
 
 type simulationJSON struct {

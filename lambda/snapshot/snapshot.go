@@ -4,7 +4,6 @@
 package snapshot
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -98,26 +97,26 @@ func Decode(r io.Reader) (*Snapshot, error) {
 	}
 
 	var errs []error
-	for _, ci := range f.ContainerInstances {
-		errs = append(errs, checkRegisteredPorts(ci)...)
+	instances := make([]types.ContainerInstance, len(f.ContainerInstances))
+	for k, it := range f.ContainerInstances {
+		errs = append(errs, checkRegisteredPorts(it.ContainerInstance)...)
+		instances[k] = it.ContainerInstance
 	}
-	for k := range f.Services {
-		if f.Services[k].ClusterArn == nil {
-			f.Services[k].ClusterArn = &c.ARN
+	services := make([]types.Service, len(f.Services))
+	for k, it := range f.Services {
+		services[k] = it.Service
+		if services[k].ClusterArn == nil {
+			services[k].ClusterArn = &c.ARN
 		}
 	}
-	notes, err := ecsclient.BuildCluster(c, f.ContainerInstances, f.Services, f.Tasks)
+	notes, err := ecsclient.BuildCluster(c, instances, services, f.Tasks)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	stated, err := statedCountsOf(data)
-	if err != nil {
-		return nil, fmt.Errorf("invalid snapshot JSON: %w", err)
-	}
-	errs = append(errs, checkCounts(stated, c)...)
+	errs = append(errs, checkCounts(&f, c)...)
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -215,54 +214,23 @@ func checkRegisteredPorts(ci types.ContainerInstance) []error {
 	return errs
 }
 
-// statedCounts are the task counts a snapshot states. The SDK's types read an absent
-// count as zero; a count the file leaves out is not checked.
-type statedCounts struct {
-	ContainerInstances []struct {
-		ContainerInstanceArn string `json:"containerInstanceArn"`
-		RunningTasksCount    *int   `json:"runningTasksCount"`
-		PendingTasksCount    *int   `json:"pendingTasksCount"`
-	} `json:"containerInstances"`
-	Services []struct {
-		ServiceName  string `json:"serviceName"`
-		RunningCount *int   `json:"runningCount"`
-		PendingCount *int   `json:"pendingCount"`
-	} `json:"services"`
-}
-
-// statedCountsOf reads them with encoding/json, which skips the tasks without
-// building them.
-func statedCountsOf(data []byte) (statedCounts, error) {
-	var out statedCounts
-	err := json.Unmarshal(data, &out)
-	return out, err
-}
-
 // checkCounts compares the counts a snapshot states with the tasks it lists.
-func checkCounts(stated statedCounts, c *cluster.Cluster) []error {
+func checkCounts(f *file, c *cluster.Cluster) []error {
 	var errs []error
-	mismatch := func(item, field string, stated *int, actual int) {
-		if stated != nil && *stated != actual {
+	mismatch := func(item, field string, stated *int32, actual int) {
+		if stated != nil && int(*stated) != actual {
 			errs = append(errs, fmt.Errorf("%s: %s is %d but the snapshot lists %d such tasks", item, field, *stated, actual))
 		}
 	}
-	// encoding/json matches keys regardless of case, the codec does not: an item only
-	// it read is not in the model, and not checked.
-	for _, j := range stated.ContainerInstances {
-		i := c.Instance(j.ContainerInstanceArn)
-		if i == nil {
-			continue
-		}
-		mismatch("container instance "+i.ARN, "runningTasksCount", j.RunningTasksCount, i.RunningTasksCount())
-		mismatch("container instance "+i.ARN, "pendingTasksCount", j.PendingTasksCount, i.PendingTasksCount())
+	for _, it := range f.ContainerInstances {
+		i := c.Instance(aws.ToString(it.ContainerInstanceArn))
+		mismatch("container instance "+i.ARN, "runningTasksCount", it.RunningTasksCount, i.RunningTasksCount())
+		mismatch("container instance "+i.ARN, "pendingTasksCount", it.PendingTasksCount, i.PendingTasksCount())
 	}
-	for _, j := range stated.Services {
-		s := c.Service(j.ServiceName)
-		if s == nil {
-			continue
-		}
-		mismatch("service "+s.Name, "runningCount", j.RunningCount, s.RunningCount())
-		mismatch("service "+s.Name, "pendingCount", j.PendingCount, s.PendingCount())
+	for _, it := range f.Services {
+		s := c.Service(aws.ToString(it.ServiceName))
+		mismatch("service "+s.Name, "runningCount", it.RunningCount, s.RunningCount())
+		mismatch("service "+s.Name, "pendingCount", it.PendingCount, s.PendingCount())
 	}
 	return errs
 }
