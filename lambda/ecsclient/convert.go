@@ -75,9 +75,6 @@ func resourcesToAPI(r cluster.Resources, ports []cluster.HostPort) []types.Resou
 	}
 }
 
-// resourcesFromAPI keeps CPU and MEMORY, from whichever of integerValue, longValue and
-// doubleValue is set (ECS sends all three, the unused ones zero); GPUs are not
-// modelled, and ports are read by InstanceFromAPI.
 // integerResource writes a value as ECS does, in integerValue; one too large for it
 // (never seen from ECS) goes to longValue, so that it reads back the same.
 func integerResource(name string, v int64) types.Resource {
@@ -90,6 +87,9 @@ func integerResource(name string, v int64) types.Resource {
 	return r
 }
 
+// resourcesFromAPI keeps CPU and MEMORY, from whichever of integerValue, longValue and
+// doubleValue is set (ECS sends all three, the unused ones zero); GPUs are not
+// modelled, and ports are read by InstanceFromAPI.
 func resourcesFromAPI(rs []types.Resource) cluster.Resources {
 	var out cluster.Resources
 	for _, r := range rs {
@@ -100,7 +100,8 @@ func resourcesFromAPI(rs []types.Resource) cluster.Resources {
 		case r.LongValue != 0:
 			v = r.LongValue
 		default:
-			v = int64(math.Round(r.DoubleValue))
+			// Clamped: a float beyond int64 has no defined conversion.
+			v = int64(math.Round(min(max(r.DoubleValue, -1<<62), 1<<62)))
 		}
 		switch aws.ToString(r.Name) {
 		case "CPU":

@@ -189,6 +189,7 @@ func TestInstanceResourcesFromAPI(t *testing.T) {
 		{"longValue", types.Resource{Name: aws.String("CPU"), LongValue: 4096}, 4096},
 		{"doubleValue", types.Resource{Name: aws.String("CPU"), DoubleValue: 1023.6}, 1024},
 		{"none", types.Resource{Name: aws.String("CPU")}, 0},
+		{"a double beyond int64", types.Resource{Name: aws.String("CPU"), DoubleValue: 1e300}, 1 << 62},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
