@@ -55,6 +55,20 @@ func TestMarshalWritesWhatECSWrites(t *testing.T) {
 }
 
 // The SDK's own output shape carries ResultMetadata, which is not a member.
+// Epoch seconds hold across the years ISO 8601 can write, not only those UnixNano can.
+func TestEpochSecondsFarFromNow(t *testing.T) {
+	for _, at := range []time.Time{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		b, err := ecsjson.Marshal(types.ContainerInstance{RegisteredAt: &at}, ecsjson.EpochSeconds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back types.ContainerInstance
+		if err := ecsjson.Unmarshal(b, &back, ecsjson.RejectUnknown); err != nil || !back.RegisteredAt.Equal(at) {
+			t.Errorf("%v came back as %v (%v) from %s", at, back.RegisteredAt, err, b)
+		}
+	}
+}
+
 func TestMarshalLeavesOutMetadata(t *testing.T) {
 	b, err := ecsjson.Marshal(&ecs.ListTasksOutput{TaskArns: []string{"t1"}}, ecsjson.EpochSeconds)
 	if err != nil {

@@ -145,7 +145,8 @@ func (e *encoder) time(t time.Time) {
 		e.string(FormatTime(t))
 		return
 	}
-	e.float(float64(t.UnixNano()) / 1e9)
+	// Not UnixNano: it overflows outside the years 1678-2262.
+	e.float(float64(t.Unix()) + float64(t.Nanosecond())/1e9)
 }
 
 // float writes like encoding/json: plain digits unless the exponent is extreme.
