@@ -425,7 +425,7 @@ func TestDecisionRecordAndMetrics(t *testing.T) {
 	}
 	// One JSON line per action as it happens, then the decision record.
 	var rec map[string]any
-	var actions []map[string]any
+	var steps []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(h.logs.String()), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
@@ -439,16 +439,16 @@ func TestDecisionRecordAndMetrics(t *testing.T) {
 			rec = m
 		case act.LogStep:
 			if rec != nil {
-				t.Error("an action logged after the decision record")
+				t.Error("a step logged after the decision record")
 			}
-			actions = append(actions, m)
+			steps = append(steps, m)
 		}
 	}
 	if rec == nil {
 		t.Fatalf("no decision record:\n%s", h.logs)
 	}
-	if len(actions) != 1 || actions[0][act.LogKind] != "redeploy" || actions[0][act.LogTarget] != "web" {
-		t.Errorf("action lines: %v", actions)
+	if len(steps) != 1 || steps[0][act.LogKind] != "redeploy" || steps[0][act.LogTarget] != "web" {
+		t.Errorf("step lines: %v", steps)
 	}
 	for _, k := range []string{"cluster", "containerInstanceArn", "ec2InstanceId", "decision", "reason", "covBefore", "covPredicted", "services", "instances", "dryRun",
 		"covPredictedLow", "covPredictedHigh", "covFloor", "reachableMoves", "goal", "samples"} {

@@ -319,7 +319,7 @@ func Run(cfg config.Config, snap *snapshot.Snapshot, events []Event) []Result {
 }
 
 // RunTo is Run that also writes, when emf is not nil, what the function itself would
-// write to its log stream: the action lines, the decision record and the embedded
+// write to its log stream: the step lines, the decision record and the embedded
 // metric format lines.
 func RunTo(cfg config.Config, snap *snapshot.Snapshot, events []Event, emf io.Writer) []Result {
 	start := snap.Simulation.Now

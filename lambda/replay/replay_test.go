@@ -263,7 +263,7 @@ func TestLargeClusterReportIsShort(t *testing.T) {
 	}
 }
 
-// -emf prints what the function itself writes: the action lines, the decision record
+// -emf prints what the function itself writes: the step lines, the decision record
 // and the metric line, in the function's format.
 func TestEMF(t *testing.T) {
 	code, out, errOut := run(t, nil, "-cluster", headline, "-emf", join)
