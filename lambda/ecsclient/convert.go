@@ -55,13 +55,26 @@ func InstanceFromAPI(ci types.ContainerInstance) *cluster.Instance {
 	for _, a := range ci.Attributes {
 		i.SetAttribute(aws.ToString(a.Name), aws.ToString(a.Value)) // the zone too: reads that add no instance to a cluster need it
 	}
-	for _, r := range ci.RegisteredResources {
-		// ECS lists only valid ports; one it could not have sent is left out rather
-		// than failing the read.
-		ports, _ := cluster.ReservedPorts(aws.ToString(r.Name), r.StringSetValue)
-		i.ReservedPorts = append(i.ReservedPorts, ports...)
-	}
+	// ECS lists only valid ports; one it could not have sent is left out rather than
+	// failing the read.
+	i.ReservedPorts, _ = RegisteredPorts(ci)
 	return i
+}
+
+// RegisteredPorts reads the host ports the instance keeps for itself (its registered
+// PORTS and PORTS_UDP). A value that is not a port is left out, and the error names
+// it.
+func RegisteredPorts(ci types.ContainerInstance) ([]cluster.HostPort, error) {
+	var out []cluster.HostPort
+	var errs []error
+	for _, r := range ci.RegisteredResources {
+		ports, err := cluster.ReservedPorts(aws.ToString(r.Name), r.StringSetValue)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("registered %s: %w", aws.ToString(r.Name), err))
+		}
+		out = append(out, ports...)
+	}
+	return out, errors.Join(errs...)
 }
 
 // resourcesToAPI lists CPU, MEMORY, PORTS and PORTS_UDP, as ECS does; the model's

@@ -99,7 +99,11 @@ func Decode(r io.Reader) (*Snapshot, error) {
 	var errs []error
 	instances := make([]types.ContainerInstance, len(f.ContainerInstances))
 	for k, it := range f.ContainerInstances {
-		errs = append(errs, checkRegisteredPorts(it.ContainerInstance)...)
+		// ECS never lists a port that is not one: a snapshot that does was edited
+		// by hand and is rejected, where a live read leaves such a port out.
+		if _, err := ecsclient.RegisteredPorts(it.ContainerInstance); err != nil {
+			errs = append(errs, fmt.Errorf("container instance %s: %w", aws.ToString(it.ContainerInstanceArn), err))
+		}
 		instances[k] = it.ContainerInstance
 	}
 	services := make([]types.Service, len(f.Services))
@@ -200,19 +204,6 @@ func simulationFromJSON(s *simulationJSON) (Simulation, error) {
 // maxTimingSeconds bounds every timing knob: an hour is longer than any start or stop
 // ECS lets run (the stop timeout's own maximum is 120 s, a deregistration delay's 3600).
 const maxTimingSeconds = 3600
-
-// checkRegisteredPorts reports registered ports that are not ports: ECS never lists
-// one, so a snapshot that does was edited by hand and is rejected, where a live read
-// leaves such a port out.
-func checkRegisteredPorts(ci types.ContainerInstance) []error {
-	var errs []error
-	for _, r := range ci.RegisteredResources {
-		if _, err := cluster.ReservedPorts(aws.ToString(r.Name), r.StringSetValue); err != nil {
-			errs = append(errs, fmt.Errorf("container instance %s: registered %s: %w", aws.ToString(ci.ContainerInstanceArn), aws.ToString(r.Name), err))
-		}
-	}
-	return errs
-}
 
 // checkCounts compares the counts a snapshot states with the tasks it lists.
 func checkCounts(f *file, c *cluster.Cluster) []error {
