@@ -261,7 +261,9 @@ func (d *decoder) members(each func(key []byte) error) error {
 	}
 }
 
-// rawString returns a string's bytes, unescaped (a key with escapes is rare).
+// rawString returns the bytes of the string at pos, unescaped: the document's own
+// for plain text; escapes and non-ASCII text follow encoding/json's rules
+// (surrogates, invalid UTF-8).
 func (d *decoder) rawString() []byte {
 	start := d.pos
 	d.skipString()
@@ -274,21 +276,15 @@ func (d *decoder) rawString() []byte {
 	return raw
 }
 
+// string reads the string at pos, shared with its equals.
 func (d *decoder) string() string {
-	start := d.pos
-	d.skipString()
-	if raw := d.data[start+1 : d.pos-1]; plain(raw) {
-		if v, ok := d.strings[string(raw)]; ok {
-			return v
-		}
-		v := string(raw)
-		d.strings[v] = v
+	raw := d.rawString()
+	if v, ok := d.strings[string(raw)]; ok {
 		return v
 	}
-	// Escapes and non-ASCII text: encoding/json's rules (surrogates, invalid UTF-8).
-	var s string
-	_ = json.Unmarshal(d.data[start:d.pos], &s)
-	return s
+	v := string(raw)
+	d.strings[v] = v
+	return v
 }
 
 // plain reports printable ASCII without escapes: the bytes are the string.

@@ -18,13 +18,15 @@ import (
 // Simulation writes no simulation block; a zero Now writes no now.
 func Encode(w io.Writer, c *cluster.Cluster, sim Simulation) error {
 	f := file{ClusterName: c.Name, ClusterArn: c.ARN}
+	// The counts are stated: the API's values, which the wrappers' own members shadow.
 	for _, i := range c.Instances() {
-		f.ContainerInstances = append(f.ContainerInstances, instanceItem{ContainerInstance: ecsclient.InstanceToAPI(i),
-			RunningTasksCount: aws.Int32(int32(i.RunningTasksCount())), PendingTasksCount: aws.Int32(int32(i.PendingTasksCount()))})
+		ci := ecsclient.InstanceToAPI(i)
+		f.ContainerInstances = append(f.ContainerInstances, instanceItem{ContainerInstance: ci,
+			RunningTasksCount: aws.Int32(ci.RunningTasksCount), PendingTasksCount: aws.Int32(ci.PendingTasksCount)})
 	}
 	for _, s := range c.Services() {
-		f.Services = append(f.Services, serviceItem{Service: ecsclient.ServiceToAPI(s, true),
-			RunningCount: aws.Int32(int32(s.RunningCount())), PendingCount: aws.Int32(int32(s.PendingCount()))})
+		sv := ecsclient.ServiceToAPI(s, true)
+		f.Services = append(f.Services, serviceItem{Service: sv, RunningCount: aws.Int32(sv.RunningCount), PendingCount: aws.Int32(sv.PendingCount)})
 	}
 	for _, t := range c.AllTasks() {
 		if t.Live() {
