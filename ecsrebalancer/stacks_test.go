@@ -572,3 +572,23 @@ func TestPackageStack(t *testing.T) {
 		t.Errorf("resource types (-attach +package):\n%s", diff)
 	}
 }
+
+// A stack's own StackProps reach the stack: a description of the user's replaces the
+// default one, which stays when none is given.
+func TestStackPropsPassThrough(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("not a real binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(nil)
+	mine := ecsrebalancer.NewAttachStack(app, "Mine", &ecsrebalancer.AttachStackProps{
+		StackProps: awscdk.StackProps{Env: env, Description: jsii.String("ours, attached to prod")}, ClusterName: "prod",
+		StackOptions: ecsrebalancer.StackOptions{BootstrapDir: dir}})
+	plain := ecsrebalancer.NewAttachStack(app, "Plain", &ecsrebalancer.AttachStackProps{
+		StackProps: awscdk.StackProps{Env: env}, ClusterName: "prod", StackOptions: ecsrebalancer.StackOptions{BootstrapDir: dir}})
+	got := []any{template(t, mine)["Description"], template(t, plain)["Description"], *mine.Account()}
+	want := []any{"ours, attached to prod", "ecs-rebalancer attached to ECS cluster prod", *env.Account}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
